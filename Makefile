@@ -1,0 +1,42 @@
+# The book's two commands: `make book` and `make test` (see README.md).
+PYTHON ?= python3
+VENV   := .venv
+PY     := $(VENV)/bin/python
+STAMP  := $(VENV)/.installed
+# -n: nitpicky, -W: warnings are errors. The build renders stored outputs only.
+JB_FLAGS := -n -W --keep-going
+
+.PHONY: help setup book test lab execute bench clean
+
+help:
+	@echo "make book     set up and build the website into _build/html"
+	@echo "make test     set up and run every test (unit, doctest, nbval, build, browser)"
+	@echo "make lab      open the notebooks in JupyterLab (sliders drive a live kernel)"
+	@echo "make execute  re-run the notebooks and store their outputs"
+	@echo "make bench    run the benchmarks and write BENCHMARKS.md"
+
+$(STAMP): requirements.txt pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -r requirements.txt
+	$(PY) -m pip install --quiet --no-deps --no-build-isolation -e .
+	touch $(STAMP)
+
+setup: $(STAMP)
+
+book: setup
+	$(VENV)/bin/jupyter-book build . $(JB_FLAGS)
+	@echo "The website is in _build/html: open _build/html/index.html"
+
+test: setup
+	L2_REQUIRE_BROWSER=1 $(PY) -m pytest tests l2lib notebooks --nbval --nbval-current-env \
+	  --sanitize-with tests/nbval_sanitize.cfg -v
+
+lab: setup
+	$(VENV)/bin/jupyter lab notebooks/
+
+execute: setup
+	PYTHONHASHSEED=0 $(PY) scripts/execute_notebooks.py
+
+clean:
+	rm -rf _build

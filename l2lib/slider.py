@@ -1,0 +1,273 @@
+"""Figures driven by λ sliders: live in a Jupyter kernel, still live on a static page.
+
+The pattern every chapter uses:
+
+1. compute what the figure needs for every slider value *once* (vectorized),
+2. render one PNG frame per combination of control values *once*,
+3. let moving a control only swap the frame.
+
+:func:`interactive_figure` returns a :class:`FrameViewer`. Displayed in a
+notebook it emits one output bundle with two representations of the same
+frames:
+
+* ``application/vnd.jupyter.widget-view+json`` — ipywidgets controls whose
+  callback assigns the precomputed PNG to an ``Image`` widget (JupyterLab);
+* ``text/html`` — the same frames in a ``<figure>`` with ``<input>`` controls
+  and a few lines of inline JavaScript that swap them (the static website,
+  which has no kernel; the book's config prefers this representation for html).
+"""
+from __future__ import annotations
+
+import base64
+import hashlib
+import html
+import io
+import itertools
+import json
+import time
+from typing import Callable, Sequence
+
+import numpy as np
+
+_JS = """(function(){var root=document.getElementById("%(id)s");if(!root||root.dataset.ready)return;
+root.dataset.ready="1";var d=JSON.parse(root.querySelector("script.l2-data").textContent);
+var img=root.querySelector("img.l2-frame");var ins=root.querySelectorAll("input[data-l2-dim]");
+function upd(){var k=0;ins.forEach(function(el){var j=+el.dataset.l2Dim,v=el.type==="checkbox"?(el.checked?1:0):+el.value;
+k=k*d.shape[j]+v;var o=root.querySelector("output[data-l2-dim='"+j+"']");if(o)o.textContent=d.labels[j][v];
+if(el.type!=="checkbox")el.setAttribute("aria-valuetext",d.names[j]+" = "+d.labels[j][v]);});
+img.src="data:image/png;base64,"+d.frames[k];img.alt=d.alts[k];root.dataset.frame=k;}
+ins.forEach(function(el){el.addEventListener("input",upd);el.addEventListener("change",upd);});})();"""
+
+
+def fmt_value(v) -> str:
+    """Short label for a control value: 0, 1e-03, 0.03, 3, True ..."""
+    if isinstance(v, (bool, np.bool_)):
+        return "on" if v else "off"
+    if isinstance(v, (int, np.integer)):
+        return str(int(v))
+    if isinstance(v, (float, np.floating)):
+        v = float(v)
+        if v == 0:
+            return "0"
+        return f"{v:.0e}".replace("e-0", "e-").replace("e+0", "e") if abs(v) < 1e-2 or abs(v) >= 1e4 else f"{v:.3g}"
+    return str(v)
+
+
+def fig_to_png(fig, dpi: int = 80) -> bytes:
+    """Render a matplotlib figure to PNG bytes (no timestamp, so the bytes are reproducible) and close it."""
+    import matplotlib.pyplot as plt
+
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=dpi, facecolor="white", metadata={"Software": None})
+    plt.close(fig)
+    return buf.getvalue()
+
+
+class FrameViewer:
+    """Precomputed PNG frames indexed by the values of one or more controls.
+
+    ``frames[k]`` belongs to the k-th combination of ``itertools.product`` over
+    the controls' values, in the order the controls were given.
+    """
+
+    def __init__(self, frames: list[bytes], controls: dict[str, list], labels: dict[str, str],
+                 alts: list[str], initial: dict[str, object]):
+        self.frames = frames
+        self.controls = controls
+        self.labels = labels
+        self.alts = alts
+        self.shape = tuple(len(v) for v in controls.values())
+        self.initial = initial
+        self._widget = None
+        self._image = None
+        self._inputs: dict[str, object] = {}
+        self.uid = "l2f-" + hashlib.sha1(b"".join(frames)).hexdigest()[:12]
+
+    # ---- indexing
+    def index(self, **values) -> int:
+        """Flat frame index for the given control values (missing ones take their initial value)."""
+        pos = []
+        for name, opts in self.controls.items():
+            v = values.get(name, self.initial[name])
+            matches = [i for i, o in enumerate(opts) if o == v]
+            if not matches:
+                raise ValueError(f"The {name!r} control must take one of {opts!r}. Got {v!r} instead.")
+            pos.append(matches[0])
+        return int(np.ravel_multi_index(pos, self.shape))
+
+    def frame(self, **values) -> bytes:
+        """PNG bytes of the frame for these control values."""
+        return self.frames[self.index(**values)]
+
+    # ---- static html
+    def html(self) -> str:
+        """Self-contained HTML (frames as data URIs, inline JavaScript) for pages without a kernel."""
+        k0 = self.index()
+        pos0 = np.unravel_index(k0, self.shape)
+        names = list(self.controls)
+        ctl = []
+        for j, name in enumerate(names):
+            opts = self.controls[name]
+            lab = html.escape(self.labels[name])
+            cid = f"{self.uid}-c{j}"
+            if _is_bool(opts):
+                checked = " checked" if opts[pos0[j]] else ""
+                ctl.append(f'<label for="{cid}"><input type="checkbox" id="{cid}" data-l2-dim="{j}"{checked}> '
+                           f"{lab}</label>")
+            else:
+                text = html.escape(fmt_value(opts[pos0[j]]))
+                ctl.append(f'<label for="{cid}">{lab}</label> <input type="range" id="{cid}" data-l2-dim="{j}" '
+                           f'min="0" max="{len(opts) - 1}" step="1" value="{pos0[j]}" '
+                           f'aria-valuetext="{lab} = {text}"> <output for="{cid}" data-l2-dim="{j}">{text}</output>')
+        data = {"shape": list(self.shape), "names": [self.labels[n] for n in names],
+                "labels": [[fmt_value(v) for v in self.controls[n]] for n in names],
+                "alts": self.alts, "frames": [base64.b64encode(f).decode("ascii") for f in self.frames]}
+        src = base64.b64encode(self.frames[k0]).decode("ascii")
+        return (f'<div class="l2-frames" id="{self.uid}" data-frame="{k0}">'
+                f'<div class="l2-controls">{"<br>".join(ctl)}</div>'
+                f'<img class="l2-frame" src="data:image/png;base64,{src}" alt="{html.escape(self.alts[k0])}" '
+                f'style="max-width:100%;height:auto">'
+                f'<script type="application/json" class="l2-data">{json.dumps(data)}</script>'
+                f"<script>{_JS % {'id': self.uid}}</script></div>")
+
+    # ---- live widget
+    def widget(self):
+        """The ipywidgets version: controls whose callback only swaps the PNG in an Image widget."""
+        if self._widget is not None:
+            return self._widget
+        import ipywidgets as w
+
+        k0 = self.index()
+        pos0 = np.unravel_index(k0, self.shape)
+        self._image = w.Image(value=self.frames[k0], format="png", layout=w.Layout(max_width="100%"))
+        for j, (name, opts) in enumerate(self.controls.items()):
+            if _is_bool(opts):
+                c = w.Checkbox(value=bool(opts[pos0[j]]), description=self.labels[name], indent=False)
+            else:
+                c = w.SelectionSlider(options=[(fmt_value(v), i) for i, v in enumerate(opts)], value=int(pos0[j]),
+                                      description=self.labels[name], continuous_update=True,
+                                      layout=w.Layout(width="420px"))
+            c.observe(self._on_change, names="value")
+            self._inputs[name] = c
+        self._widget = w.VBox([w.HBox(list(self._inputs.values())), self._image])
+        return self._widget
+
+    def _current_index(self) -> int:
+        pos = []
+        for name, opts in self.controls.items():
+            v = self._inputs[name].value
+            pos.append(int(v) if not _is_bool(opts) else opts.index(bool(v)))
+        return int(np.ravel_multi_index(pos, self.shape))
+
+    def _on_change(self, change) -> None:
+        self._image.value = self.frames[self._current_index()]
+
+    def set(self, **values) -> float:
+        """Move live controls to ``values`` (as a reader would) and return the seconds the update took."""
+        self.widget()
+        t0 = time.perf_counter()
+        for name, v in values.items():
+            opts = self.controls[name]
+            i = [k for k, o in enumerate(opts) if o == v][0]
+            self._inputs[name].value = bool(opts[i]) if _is_bool(opts) else i
+        return time.perf_counter() - t0
+
+    def _summary(self) -> str:
+        parts = [f"{self.labels[n]} in {{{', '.join(fmt_value(v) for v in o)}}}" for n, o in self.controls.items()]
+        return f"Interactive figure, {len(self.frames)} frames: " + "; ".join(parts)
+
+    def __repr__(self) -> str:
+        return self._summary()
+
+    def _repr_mimebundle_(self, include=None, exclude=None):
+        bundle = {"text/plain": self._summary(), "text/html": self.html()}
+        if _in_kernel():
+            bundle.update(self.widget()._repr_mimebundle_())
+            bundle["text/plain"] = self._summary()
+        return bundle
+
+
+def _is_bool(opts: Sequence) -> bool:
+    return all(isinstance(o, (bool, np.bool_)) for o in opts)
+
+
+def _in_kernel() -> bool:
+    try:
+        from IPython import get_ipython
+    except ImportError:  # pragma: no cover - IPython always comes with the book's requirements
+        return False
+    ip = get_ipython()
+    return ip is not None and getattr(ip, "kernel", None) is not None
+
+
+def interactive_figure(render: Callable[..., object], controls: dict[str, Sequence], *, alt: str,
+                       labels: dict[str, str] | None = None, initial: dict[str, object] | None = None,
+                       dpi: int = 80) -> FrameViewer:
+    """Render ``render(**values)`` for every combination of control values and wrap the frames.
+
+    Parameters
+    ----------
+    render : callable
+        ``render(**values) -> matplotlib.figure.Figure``. It should only *draw*:
+        do the numerical work for all values beforehand and look results up.
+    controls : dict
+        ``name -> list of values``. A list of booleans becomes a checkbox, any
+        other list a slider over its values in the order given.
+    alt : str
+        Alt text template for the frames; ``{name}`` is replaced by the value's
+        label, e.g. ``"Decision boundary at λ = {lam}"``.
+    labels : dict, optional
+        Display names of the controls (default: the names themselves).
+    initial : dict, optional
+        Starting values (default: the first value of each control).
+    """
+    if not isinstance(controls, dict) or not controls:
+        raise ValueError(f"The 'controls' parameter must be a non-empty dict name -> list of values. "
+                         f"Got {controls!r} instead.")
+    ctl: dict[str, list] = {}
+    for name, opts in controls.items():
+        opts = list(opts)
+        if not opts:
+            raise ValueError(f"The {name!r} control must have at least one value. Got an empty list instead.")
+        ctl[name] = [False, True] if _is_bool(opts) else opts
+    labels = {n: (labels or {}).get(n, n) for n in ctl}
+    initial = {n: (initial or {}).get(n, opts[0]) for n, opts in ctl.items()}
+    frames, alts = [], []
+    for combo in itertools.product(*ctl.values()):
+        values = dict(zip(ctl, combo))
+        frames.append(fig_to_png(render(**values), dpi=dpi))
+        alts.append(alt.format(**{n: fmt_value(v) for n, v in values.items()}))
+    viewer = FrameViewer(frames, ctl, labels, alts, initial)
+    viewer.index()  # validates ``initial``
+    return viewer
+
+
+def lambda_slider(render: Callable[[float], object], lams: Sequence[float], *, alt: str,
+                  label: str = "λ", initial: float | None = None, dpi: int = 80) -> FrameViewer:
+    """One λ slider: ``render(lam) -> Figure`` rendered once per value of ``lams``.
+
+    ``alt`` may use ``{lam}``. Use a grid such as :func:`lambda_grid` (log
+    spaced, with 0 first) so the slider spans orders of magnitude.
+    """
+    from ._validate import check_lam
+
+    lams = [check_lam(v, "lams") for v in lams]
+    return interactive_figure(lambda lam: render(lam), {"lam": lams}, alt=alt, labels={"lam": label},
+                              initial=None if initial is None else {"lam": initial}, dpi=dpi)
+
+
+def lambda_grid(lo: float = 1e-3, hi: float = 10.0, per_decade: int = 2, zero: bool = True) -> list[float]:
+    """λ values log-spaced from ``lo`` to ``hi`` (``per_decade`` per factor 10), with 0 first.
+
+    >>> lambda_grid(0.1, 10, 1)
+    [0.0, 0.1, 1.0, 10.0]
+    """
+    from ._validate import check_int, check_positive
+
+    lo, hi = check_positive("lo", lo), check_positive("hi", hi)
+    per_decade = check_int("per_decade", per_decade)
+    if hi < lo:
+        raise ValueError(f"The 'hi' parameter must be at least lo = {lo!r}. Got {hi!r} instead.")
+    n = int(round(np.log10(hi / lo) * per_decade)) + 1
+    vals = [float(f"{v:.3g}") for v in np.logspace(np.log10(lo), np.log10(hi), n)]
+    return ([0.0] if zero else []) + vals
