@@ -30,7 +30,7 @@ book: setup
 
 test: setup
 	L2_REQUIRE_BROWSER=1 $(PY) -m pytest tests l2lib notebooks --nbval --nbval-current-env \
-	  --sanitize-with tests/nbval_sanitize.cfg -v
+	  --nbval-sanitize-with tests/nbval_sanitize.cfg -v
 
 lab: setup
 	$(VENV)/bin/jupyter lab notebooks/

@@ -11,7 +11,7 @@ from .network import (accuracy, backward, bce_from_logits, cce_from_logits, flat
 from .penalty import CostParts, cost, cost_and_grads, frobenius_sq, l2_penalty, l2_penalty_grad
 from .plotting import OKABE_ITO, figure, grid_2d, plot_boundary, plot_data
 from .slider import FrameViewer, interactive_figure, lambda_grid, lambda_slider
-from .train import sgd_step, train
+from .train import sgd_step, train, train_many
 
 __version__ = "0.1.0"
 

@@ -84,3 +84,108 @@ def train(params: Params, X, y, lam: float = 0.0, lr: float = 0.5, epochs: int =
         if epoch % record_every == 0 or epoch == epochs:
             record(epoch, params)
     return params, {k: np.asarray(v, dtype=float) for k, v in hist.items()}
+
+
+def train_many(params: Params, X, y, lams, lr: float = 0.5, epochs: int = 1000, X_dev=None, y_dev=None,
+               hidden: str = "relu", output: str = "sigmoid", layers=None, record_every: int = 10):
+    r"""Full-batch gradient descent for a whole grid of λ values at once.
+
+    Trains ``K = len(lams)`` copies of the same network, all starting from
+    ``params``, one per λ, with every matrix carrying a leading axis of length
+    K, so that one batched matrix product does the work of K forward or
+    backward passes.
+    Each copy follows exactly the trajectory :func:`train` would give it
+    (full batch); this is what a λ slider needs, computed once.
+
+    Returns ``(params_list, history)``: ``params_list[k]`` are the trained
+    parameters for ``lams[k]``; ``history`` has ``epoch`` (n_records,) and
+    ``data``, ``penalty``, ``total``, ``train_acc``, ``dev_acc``, ``dev_data``
+    of shape (n_records, K) and ``norms`` of shape (n_records, K, n_layers).
+    """
+    from ._validate import check_choice
+    from .network import HIDDEN, OUTPUT, _act, _act_grad, _check_params, _out, example_losses, targets
+    from .penalty import _layers
+
+    _check_params(params)
+    check_choice("hidden", hidden, HIDDEN)
+    check_choice("output", output, OUTPUT)
+    X = check_X(X, n_features=params[0][0].shape[0])
+    lams = np.array([check_lam(v, "lams") for v in np.atleast_1d(lams)])
+    if lams.size == 0:
+        raise ValueError("The 'lams' parameter must hold at least one value. Got an empty sequence instead.")
+    lr = check_positive("lr", lr)
+    epochs = check_int("epochs", epochs, 0)
+    record_every = check_int("record_every", record_every, 1)
+    m, K, n_out = X.shape[0], lams.size, params[-1][0].shape[1]
+    Y = targets(y, output, n_out, m)
+    have_dev = X_dev is not None
+    if have_dev:
+        X_dev = check_X(X_dev, "X_dev", params[0][0].shape[0])
+        Y_dev = targets(y_dev, output, n_out, X_dev.shape[0])
+    pen = np.zeros(len(params), bool)
+    pen[_layers(params, layers)] = True
+    Ws = [np.repeat(W[None], K, axis=0) for W, _ in params]
+    bs = [np.repeat(b[None], K, axis=0) for _, b in params]
+
+    def fwd(A):
+        As, Zs = [A], []
+        for l, (W, b) in enumerate(zip(Ws, bs)):
+            z = A @ W + b[:, None, :]                      # (m, i) or (K, m, i) @ (K, i, o)
+            A = _out(z.reshape(-1, z.shape[-1]), output).reshape(z.shape) if l == len(Ws) - 1 else _act(z, hidden)
+            As.append(A)
+            Zs.append(z)
+        return As, Zs
+
+    def labels(A):
+        return (A[..., 0] >= 0.5).astype(int) if output == "sigmoid" else A.argmax(axis=-1)
+
+    def losses(Z, T):
+        return np.stack([example_losses(Z[k], T, output) for k in range(K)]).mean(axis=1)
+
+    keys = ("epoch", "data", "penalty", "total", "train_acc", "dev_acc", "dev_data", "norms")
+    hist: dict[str, list] = {k: [] for k in keys}
+
+    def record(epoch, As, Zs):
+        sq = np.stack([(W * W).sum(axis=(1, 2)) for W in Ws], axis=1)   # ||W_l||_F^2, (K, L)
+        data = losses(Zs[-1], Y)
+        penalty = lams / (2 * m) * (sq * pen).sum(axis=1)
+        hist["epoch"].append(epoch)
+        hist["data"].append(data)
+        hist["penalty"].append(penalty)
+        hist["total"].append(data + penalty)
+        hist["norms"].append(np.sqrt(sq))
+        clf = output != "identity"
+        y_true = Y.argmax(1) if output == "softmax" else Y[:, 0]
+        hist["train_acc"].append((labels(As[-1]) == y_true).mean(axis=1) if clf else np.full(K, np.nan))
+        if have_dev:
+            Ad, Zd = fwd(X_dev)
+            yd = Y_dev.argmax(1) if output == "softmax" else Y_dev[:, 0]
+            hist["dev_acc"].append((labels(Ad[-1]) == yd).mean(axis=1) if clf else np.full(K, np.nan))
+            hist["dev_data"].append(losses(Zd[-1], Y_dev))
+        else:
+            hist["dev_acc"].append(np.full(K, np.nan))
+            hist["dev_data"].append(np.full(K, np.nan))
+
+    for epoch in range(epochs + 1):
+        As, Zs = fwd(X)
+        if epoch % record_every == 0 or epoch == epochs:
+            record(epoch, As, Zs)
+        if epoch == epochs:
+            break
+        dZ = (As[-1] - Y) / m                                   # (K, m, n_out)
+        for l in range(len(Ws) - 1, -1, -1):
+            A_prev = As[l]
+            dW = np.swapaxes(A_prev, -1, -2) @ dZ               # A_prev^T dZ, per network
+            if pen[l]:
+                dW = dW + (lams / m)[:, None, None] * Ws[l]      # the penalty's gradient, (λ/m) W
+            db = dZ.sum(axis=1)
+            if l > 0:
+                dZ = (dZ @ np.swapaxes(Ws[l], -1, -2)) * _act_grad(Zs[l - 1], As[l], hidden)
+            Ws[l] = Ws[l] - lr * dW
+            bs[l] = bs[l] - lr * db
+        if not all(np.all(np.isfinite(W)) for W in Ws):
+            raise FloatingPointError(
+                f"Training diverged at epoch {epoch + 1}: the weights are no longer finite. The learning rate "
+                f"(lr={lr!r}) is probably too large, or lr*lam/m is at least 2 for some lam in {lams.tolist()!r}.")
+    out = [[(W[k], b[k]) for W, b in zip(Ws, bs)] for k in range(K)]
+    return out, {k: np.asarray(v, dtype=float) for k, v in hist.items()}
