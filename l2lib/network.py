@@ -171,7 +171,7 @@ def targets(y, output: str, n_out: int, m: int | None = None) -> np.ndarray:
         bad = (y < 0) | (y >= n_out)
         if bad.any():
             raise ValueError(f"The 'y' parameter must hold class labels in the range [0, {n_out - 1}]. "
-                             f"Got {y[bad][0]!r} instead.")
+                             f"Got {y[bad][0].item()!r} instead.")
         return np.eye(n_out)[y.astype(int)]
     Y = y.astype(float).reshape(y.shape[0], -1)
     if Y.shape[1] != n_out:
@@ -180,7 +180,8 @@ def targets(y, output: str, n_out: int, m: int | None = None) -> np.ndarray:
     if not np.all(np.isfinite(Y)):
         raise ValueError("The 'y' parameter must hold finite values. Got NaN or inf instead.")
     if output == "sigmoid" and not np.all((Y == 0) | (Y == 1)):
-        bad = Y[(Y != 0) & (Y != 1)][0]
+        bad = Y[(Y != 0) & (Y != 1)][0].item()
+        bad = int(bad) if float(bad).is_integer() else bad
         raise ValueError(f"The 'y' parameter must hold binary labels in {{0, 1}}. Got {bad!r} instead.")
     return Y
 

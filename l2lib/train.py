@@ -70,20 +70,28 @@ def train(params: Params, X, y, lam: float = 0.0, lr: float = 0.5, epochs: int =
         hist["norms"].append([np.sqrt(frobenius_sq(W)) for W, _ in p])
 
     record(0, params)
-    for epoch in range(1, epochs + 1):
-        if batch_size is None:
-            batches = [slice(None)]
-        else:
-            perm = rng.permutation(m)
-            batches = [perm[i:i + batch_size] for i in range(0, m, batch_size)]
-        for idx in batches:
-            _, g = cost_and_grads(params, X[idx], np.asarray(y)[idx], lam, m=m, layers=layers,
-                                  include_bias=include_bias, **kw)
-            params = sgd_step(params, g, lr)
-        _check_finite(params, lam, lr, epoch)
-        if epoch % record_every == 0 or epoch == epochs:
-            record(epoch, params)
+    with np.errstate(over="ignore", invalid="ignore"):   # divergence is reported below, by name
+        for epoch in range(1, epochs + 1):
+            params = _epoch(params, X, y, lam, lr, m, batch_size, rng, layers, include_bias, kw)
+            _check_finite(params, lam, lr, epoch)
+            if epoch % record_every == 0 or epoch == epochs:
+                record(epoch, params)
     return params, {k: np.asarray(v, dtype=float) for k, v in hist.items()}
+
+
+def _epoch(params, X, y, lam, lr, m, batch_size, rng, layers, include_bias, kw):
+    """One pass over the training set: one full-batch step, or one step per minibatch."""
+    if batch_size is None:
+        batches = [slice(None)]
+    else:
+        perm = rng.permutation(m)
+        batches = [perm[i:i + batch_size] for i in range(0, m, batch_size)]
+    for idx in batches:
+        _, g = cost_and_grads(params, X[idx], np.asarray(y)[idx], lam, m=m, layers=layers,
+                              include_bias=include_bias, **kw)
+        params = sgd_step(params, g, lr)
+    return params
+
 
 
 def train_many(params: Params, X, y, lams, lr: float = 0.5, epochs: int = 1000, X_dev=None, y_dev=None,
@@ -166,26 +174,27 @@ def train_many(params: Params, X, y, lams, lr: float = 0.5, epochs: int = 1000, 
             hist["dev_acc"].append(np.full(K, np.nan))
             hist["dev_data"].append(np.full(K, np.nan))
 
-    for epoch in range(epochs + 1):
-        As, Zs = fwd(X)
-        if epoch % record_every == 0 or epoch == epochs:
-            record(epoch, As, Zs)
-        if epoch == epochs:
-            break
-        dZ = (As[-1] - Y) / m                                   # (K, m, n_out)
-        for l in range(len(Ws) - 1, -1, -1):
-            A_prev = As[l]
-            dW = np.swapaxes(A_prev, -1, -2) @ dZ               # A_prev^T dZ, per network
-            if pen[l]:
-                dW = dW + (lams / m)[:, None, None] * Ws[l]      # the penalty's gradient, (λ/m) W
-            db = dZ.sum(axis=1)
-            if l > 0:
-                dZ = (dZ @ np.swapaxes(Ws[l], -1, -2)) * _act_grad(Zs[l - 1], As[l], hidden)
-            Ws[l] = Ws[l] - lr * dW
-            bs[l] = bs[l] - lr * db
-        if not all(np.all(np.isfinite(W)) for W in Ws):
-            raise FloatingPointError(
-                f"Training diverged at epoch {epoch + 1}: the weights are no longer finite. The learning rate "
-                f"(lr={lr!r}) is probably too large, or lr*lam/m is at least 2 for some lam in {lams.tolist()!r}.")
+    with np.errstate(over="ignore", invalid="ignore"):   # divergence is reported below, by name
+        for epoch in range(epochs + 1):
+            As, Zs = fwd(X)
+            if epoch % record_every == 0 or epoch == epochs:
+                record(epoch, As, Zs)
+            if epoch == epochs:
+                break
+            dZ = (As[-1] - Y) / m                                   # (K, m, n_out)
+            for l in range(len(Ws) - 1, -1, -1):
+                A_prev = As[l]
+                dW = np.swapaxes(A_prev, -1, -2) @ dZ               # A_prev^T dZ, per network
+                if pen[l]:
+                    dW = dW + (lams / m)[:, None, None] * Ws[l]      # the penalty's gradient, (λ/m) W
+                db = dZ.sum(axis=1)
+                if l > 0:
+                    dZ = (dZ @ np.swapaxes(Ws[l], -1, -2)) * _act_grad(Zs[l - 1], As[l], hidden)
+                Ws[l] = Ws[l] - lr * dW
+                bs[l] = bs[l] - lr * db
+            if not all(np.all(np.isfinite(W)) for W in Ws):
+                raise FloatingPointError(
+                    f"Training diverged at epoch {epoch + 1}: the weights are no longer finite. The learning rate "
+                    f"(lr={lr!r}) is probably too large, or lr*lam/m is at least 2 for some lam in {lams.tolist()!r}.")
     out = [[(W[k], b[k]) for W, b in zip(Ws, bs)] for k in range(K)]
     return out, {k: np.asarray(v, dtype=float) for k, v in hist.items()}

@@ -1,0 +1,404 @@
+r"""Particle swarm optimization (PSO) of the regularized cost, vectorized over the swarm.
+
+PSO (Kennedy & Eberhart 1995; inertia weight from Shi & Eberhart 1998) looks
+only at values of the cost, never at its gradient. A swarm of ``P`` particles
+moves through parameter space; particle ``p`` has a position :math:`x_p`, a
+velocity :math:`v_p`, the best position it has visited :math:`\hat x_p`, and
+the swarm shares the best position any particle has visited :math:`g`. One
+iteration, for every particle and coordinate, with fresh
+:math:`r_1, r_2 \sim U(0, 1)`:
+
+.. math::
+
+    v &\leftarrow \operatorname{clip}\big(w\,v + c_1 r_1 (\hat x - x) + c_2 r_2 (g - x),\; -v_{\max},\; v_{\max}\big),\\
+    x &\leftarrow \operatorname{clip}(x + v,\; \text{lo},\; \text{hi}),
+
+then the cost of every new position is evaluated and :math:`\hat x`, :math:`g`
+are updated (synchronously: ``g`` changes only after the whole swarm has
+moved). A coordinate that hits a bound stops there and its velocity is set to 0.
+
+To train a network the cost is the book's regularized cost (:mod:`l2lib.penalty`)
+
+.. math::  J(\theta) = \frac1m\sum_{i=1}^m L^{(i)}(\theta) + \frac{\lambda}{2m}\sum_l \lVert W_l\rVert_F^2
+
+of the flattened parameter vector :math:`\theta` (layout of :func:`l2lib.network.flatten`;
+biases are not penalized). :func:`batched_cost` evaluates it for all ``P``
+particles with one batched matrix product per layer, so an iteration of
+:func:`pso_minimize` is one call of the cost, not ``P`` calls.
+:func:`pso_minimize_loop` is the same algorithm with a Python loop over the
+particles (a reference for tests and benchmarks): given the same seed and the
+same cost it returns the same result.
+"""
+from __future__ import annotations
+
+from typing import Callable, NamedTuple
+
+import numpy as np
+
+from ._validate import check_choice, check_int, check_lam, check_positive, check_real, check_rng, check_X
+from .network import (OUTPUT, HIDDEN, Params, _act, _check_params, bce_from_logits, cce_from_logits,
+                      half_squared_error, targets, unflatten, weight_mask)
+
+
+class PSOResult(NamedTuple):
+    """What :func:`pso_minimize` returns."""
+    x: np.ndarray        # (n,) best position found
+    cost: float          # its cost
+    history: np.ndarray  # (n_iter + 1,) best cost after initialization and after each iteration
+    evals: np.ndarray    # (n_iter + 1,) cumulative number of cost evaluations at each history entry
+    n_evals: int         # total number of cost evaluations (= evals[-1])
+    n_iter: int          # iterations done (fewer than asked if ``target`` was reached)
+
+
+class SwarmCost(NamedTuple):
+    """The regularized cost of every particle, split into its terms; each of shape (P,)."""
+    data: np.ndarray     # (1/m) Σ L
+    penalty: np.ndarray  # (λ/2m) Σ ||W||²_F
+    total: np.ndarray
+
+
+# ------------------------------------------------------------------ batched cost of a swarm
+def _check_thetas(thetas, n: int) -> np.ndarray:
+    T = np.asarray(thetas, dtype=float)
+    if T.ndim == 1:
+        T = T[None, :]
+    if T.ndim != 2 or T.shape[1] != n:
+        raise ValueError(f"The 'thetas' parameter must be an array of shape (P, {n}) (one flattened "
+                         f"parameter vector per row). Got an array of shape {np.shape(thetas)} instead.")
+    if not np.all(np.isfinite(T)):
+        raise ValueError("The 'thetas' parameter must hold finite values. Got NaN or inf instead.")
+    return T
+
+
+def _forward_swarm(T: np.ndarray, like: Params, X: np.ndarray, hidden: str) -> np.ndarray:
+    """Unchecked batched forward pass: T (P, n) -> Z_out (P, m, n_out)."""
+    P = T.shape[0]
+    A, i = X, 0                                         # A: (m, n_0), then (P, m, n_l)
+    for l, (W, b) in enumerate(like):
+        Ws = T[:, i:i + W.size].reshape(P, *W.shape); i += W.size
+        bs = T[:, i:i + b.size]; i += b.size
+        Z = A @ Ws + bs[:, None, :]                     # (m, n_in) or (P, m, n_in) @ (P, n_in, n_out)
+        A = Z if l == len(like) - 1 else _act(Z, hidden)
+    return A
+
+
+def _swarm_parts(T: np.ndarray, like: Params, X: np.ndarray, Y: np.ndarray, lam: float, hidden: str,
+                 output: str, m: int, mask: np.ndarray) -> SwarmCost:
+    """Unchecked batched cost: every argument already validated, Y the (m_b, K) target matrix."""
+    Z = _forward_swarm(T, like, X, hidden)              # (P, m_b, K)
+    P, mb, K = Z.shape
+    if output == "sigmoid":
+        losses = bce_from_logits(Z, Y).sum(axis=2)      # (P, m_b), Y broadcasts over particles
+    else:
+        Yb = np.broadcast_to(Y, Z.shape).reshape(P * mb, K)
+        per_row = cce_from_logits if output == "softmax" else half_squared_error
+        losses = per_row(Z.reshape(P * mb, K), Yb).reshape(P, mb)
+    data = losses.mean(axis=1)
+    penalty = lam / (2 * m) * np.sum(T[:, mask] ** 2, axis=1)   # weights only, never biases
+    return SwarmCost(data, penalty, data + penalty)
+
+
+def _n_params(like: Params) -> int:
+    _check_params(like)
+    return sum(W.size + b.size for W, b in like)
+
+
+def batched_logits(thetas, like: Params, X, hidden: str = "relu") -> np.ndarray:
+    r"""Output-layer pre-activations of ``P`` networks at once.
+
+    Row ``p`` of ``thetas`` (P, n) is cut into ``(W_l, b_l)`` like ``like``
+    (layout of :func:`l2lib.network.flatten`); layer ``l`` computes
+    :math:`Z_l^{(p)} = A_{l-1}^{(p)} W_l^{(p)} + b_l^{(p)}` for every ``p`` with
+    one batched matrix product of shape (P, m, n_l).
+
+    Returns ``Z_out`` of shape (P, m, n_out).
+
+    >>> like = [(np.zeros((2, 1)), np.zeros(1))]
+    >>> batched_logits(np.array([[1.0, 2.0, 0.5]]), like, np.array([[1.0, 1.0]]))
+    array([[[3.5]]])
+    """
+    T = _check_thetas(thetas, _n_params(like))
+    check_choice("hidden", hidden, HIDDEN)
+    X = check_X(X, n_features=like[0][0].shape[0])
+    return _forward_swarm(T, like, X, hidden)
+
+
+def batched_cost_parts(thetas, like: Params, X, y, lam: float = 0.0, hidden: str = "relu",
+                       output: str = "sigmoid", m: int | None = None) -> SwarmCost:
+    r"""Data term, penalty and total of :math:`J` for each of ``P`` flattened parameter vectors.
+
+    .. math::  J(\theta_p) = \frac1m\sum_{i} L\big(\hat y^{(i)}(\theta_p), y^{(i)}\big)
+               + \frac{\lambda}{2m}\sum_{k\,\in\,\text{weights}} \theta_{pk}^2 ,
+
+    the same number :func:`l2lib.penalty.cost` gives for ``unflatten(thetas[p], like)``.
+    ``thetas`` has shape (P, n) (a single vector (n,) counts as P = 1), ``X`` (m, n_0);
+    ``m`` in the penalty defaults to ``len(X)``. Biases are never penalized
+    (:func:`l2lib.network.weight_mask`). Each field of the result has shape (P,).
+
+    >>> like = [(np.zeros((1, 1)), np.zeros(1))]
+    >>> parts = batched_cost_parts([[2.0, 0.0], [0.0, 3.0]], like, [[0.0], [0.0]], [1, 1], lam=4.0)
+    >>> parts.penalty.tolist()        # (4 / (2*2)) * w**2; the bias 3.0 is not penalized
+    [4.0, 0.0]
+    """
+    T = _check_thetas(thetas, _n_params(like))
+    check_choice("hidden", hidden, HIDDEN)
+    check_choice("output", output, OUTPUT)
+    lam = check_lam(lam)
+    X = check_X(X, n_features=like[0][0].shape[0])
+    Y = targets(y, output, like[-1][0].shape[1], X.shape[0])
+    m = X.shape[0] if m is None else check_int("m", m)
+    return _swarm_parts(T, like, X, Y, lam, hidden, output, m, weight_mask(like))
+
+
+def batched_cost(thetas, like: Params, X, y, lam: float = 0.0, hidden: str = "relu",
+                 output: str = "sigmoid", m: int | None = None) -> np.ndarray:
+    r"""The regularized cost :math:`J(\theta_p)` of each row of ``thetas`` (P, n); shape (P,).
+
+    Shorthand for ``batched_cost_parts(...).total``.
+
+    >>> like = [(np.zeros((1, 1)), np.zeros(1))]
+    >>> batched_cost(np.zeros((3, 2)), like, [[1.0]], [1]).round(4).tolist()   # ln 2 each
+    [0.6931, 0.6931, 0.6931]
+    """
+    return batched_cost_parts(thetas, like, X, y, lam, hidden, output, m).total
+
+
+def network_objective(like: Params, X, y, lam: float = 0.0, hidden: str = "relu", output: str = "sigmoid",
+                      m: int | None = None) -> Callable[[np.ndarray], np.ndarray]:
+    r"""The fitness PSO minimizes: ``f(thetas (P, n)) -> J (P,)``, :math:`J` as in :func:`batched_cost`.
+
+    Checks the data and settings once, so that the returned function, called
+    every iteration, only checks the shape of ``thetas``.
+    """
+    n = _n_params(like)
+    check_choice("hidden", hidden, HIDDEN)
+    check_choice("output", output, OUTPUT)
+    lam = check_lam(lam)
+    X = check_X(X, n_features=like[0][0].shape[0])
+    Y = targets(y, output, like[-1][0].shape[1], X.shape[0])
+    m = X.shape[0] if m is None else check_int("m", m)
+    mask = weight_mask(like)
+    return lambda thetas: _swarm_parts(_check_thetas(thetas, n), like, X, Y, lam, hidden, output, m, mask).total
+
+
+# ------------------------------------------------------------------ the optimizer
+class _Setup(NamedTuple):
+    lo: np.ndarray
+    hi: np.ndarray
+    v_max: np.ndarray
+    P: int
+    n_iter: int
+    w: float
+    w_final: float
+    c1: float
+    c2: float
+    target: float | None
+
+
+def _bound(name: str, value, dim: int) -> np.ndarray:
+    a = np.asarray(value, dtype=float)
+    if a.ndim > 1 or (a.ndim == 1 and a.shape != (dim,)):
+        raise ValueError(f"The {name!r} parameter must be a float or an array of shape ({dim},). "
+                         f"Got an array of shape {a.shape} instead.")
+    if not np.all(np.isfinite(a)):
+        raise ValueError(f"The {name!r} parameter must be finite. Got {value!r} instead.")
+    return np.broadcast_to(a, (dim,)).copy()
+
+
+def _setup(dim, lo, hi, n_particles, n_iter, w, c1, c2, v_max, w_final, target) -> _Setup:
+    dim = check_int("dim", dim)
+    lo, hi = _bound("lo", lo, dim), _bound("hi", hi, dim)
+    if np.any(hi <= lo):
+        k = int(np.argmax(hi <= lo))
+        raise ValueError(f"The 'hi' parameter must be greater than lo in every coordinate. "
+                         f"Got hi[{k}] = {hi[k]!r} <= lo[{k}] = {lo[k]!r} instead.")
+    P = check_int("n_particles", n_particles, 1)
+    n_iter = check_int("n_iter", n_iter, 0)
+    w = check_real("w", w, 0.0, 2.0)
+    w_final = w if w_final is None else check_real("w_final", w_final, 0.0, 2.0)
+    c1, c2 = check_real("c1", c1, 0.0, 4.0), check_real("c2", c2, 0.0, 4.0)
+    if v_max is None:
+        vm = 0.2 * (hi - lo)
+    else:
+        vm = _bound("v_max", v_max, dim)
+        if np.any(vm <= 0):
+            raise ValueError(f"The 'v_max' parameter must be positive in every coordinate. Got {v_max!r} instead.")
+    if target is not None:
+        target = check_real("target", target)
+    return _Setup(lo, hi, vm, P, n_iter, w, w_final, c1, c2, target)
+
+
+def _initial_positions(s: _Setup, x0, rng: np.random.Generator) -> np.ndarray:
+    if x0 is None:
+        return rng.uniform(s.lo, s.hi, size=(s.P, s.lo.size))
+    x = np.array(x0, dtype=float)
+    if x.shape != (s.P, s.lo.size):
+        raise ValueError(f"The 'x0' parameter must be an array of shape ({s.P}, {s.lo.size}) (one start "
+                         f"per particle). Got an array of shape {x.shape} instead.")
+    if not np.all(np.isfinite(x)) or np.any(x < s.lo) or np.any(x > s.hi):
+        raise ValueError("The 'x0' parameter must hold finite positions inside [lo, hi]. "
+                         "Got positions outside the bounds instead.")
+    return x
+
+
+def _checked_costs(fx, P: int) -> np.ndarray:
+    fx = np.asarray(fx, dtype=float)
+    if fx.shape != (P,):
+        raise ValueError(f"The 'f' parameter must return one cost per particle, shape ({P},). "
+                         f"Got an array of shape {fx.shape} instead.")
+    if np.any(np.isnan(fx)):
+        raise ValueError("The 'f' parameter must return costs that are not NaN. Got NaN instead.")
+    return fx
+
+
+def _inertia(s: _Setup, t: int) -> float:
+    """Inertia at iteration t (0-based): linear from w to w_final over n_iter iterations (Shi & Eberhart)."""
+    return s.w + (s.w_final - s.w) * (t / (s.n_iter - 1) if s.n_iter > 1 else 0.0)
+
+
+def _result(gbest, gcost, hist, evals, t) -> PSOResult:
+    return PSOResult(gbest.copy(), float(gcost), np.asarray(hist, float), np.asarray(evals, dtype=np.int64),
+                     int(evals[-1]), t)
+
+
+def pso_minimize(f: Callable[[np.ndarray], np.ndarray], dim: int, lo=-1.0, hi=1.0, n_particles: int = 40,
+                 n_iter: int = 200, w: float = 0.7298, c1: float = 1.49618, c2: float = 1.49618,
+                 v_max=None, w_final: float | None = None, x0=None, target: float | None = None,
+                 rng=None) -> PSOResult:
+    r"""Minimize ``f`` over the box ``[lo, hi]^dim`` with a particle swarm, one cost call per iteration.
+
+    Parameters
+    ----------
+    f : callable
+        Batched cost: ``f(X)`` with ``X`` of shape (P, dim) returns the P costs, shape (P,).
+    dim : int
+        Number of coordinates ``n``.
+    lo, hi : float or array of shape (dim,)
+        Bounds of the search box; positions are clipped to it.
+    n_particles, n_iter : int
+        Swarm size ``P`` and number of iterations. The swarm is evaluated
+        ``n_iter + 1`` times (once at the start), ``P`` costs each time.
+    w, c1, c2 : float
+        Inertia, cognitive and social coefficients. The defaults are the
+        constriction-equivalent values w = 0.7298, c1 = c2 = 1.49618.
+    v_max : float or array, optional
+        Velocity clamp per coordinate (default ``0.2 * (hi - lo)``).
+    w_final : float, optional
+        If given, the inertia falls linearly from ``w`` to ``w_final``.
+    x0 : array of shape (P, dim), optional
+        Initial positions (default: uniform in the box).
+    target : float, optional
+        Stop as soon as the best cost is ``<= target``.
+    rng : Generator, int or None
+        Source of every random number (initial positions and velocities, r1, r2).
+
+    Returns
+    -------
+    PSOResult
+        ``x`` (dim,), ``cost``, ``history`` and ``evals`` (n_iter + 1,), ``n_evals``, ``n_iter``.
+
+    >>> res = pso_minimize(lambda X: np.sum((X - 0.5) ** 2, axis=1), dim=2, n_iter=100, rng=0)
+    >>> np.round(res.x, 4).tolist(), res.n_evals
+    ([0.5, 0.5], 4040)
+    """
+    s = _setup(dim, lo, hi, n_particles, n_iter, w, c1, c2, v_max, w_final, target)
+    rng = check_rng(rng)
+    x = _initial_positions(s, x0, rng)
+    v = rng.uniform(-s.v_max, s.v_max, size=x.shape)
+    fx = _checked_costs(f(x), s.P)
+    pbest, pcost = x.copy(), fx.copy()
+    g = int(np.argmin(pcost))
+    gbest, gcost = pbest[g].copy(), pcost[g]
+    hist, evals, t = [gcost], [s.P], 0
+    while t < s.n_iter and (s.target is None or gcost > s.target):
+        r1, r2 = rng.random(x.shape), rng.random(x.shape)
+        v = _inertia(s, t) * v + s.c1 * r1 * (pbest - x) + s.c2 * r2 * (gbest - x)
+        v = np.clip(v, -s.v_max, s.v_max)                 # velocity clamping
+        x = x + v
+        hit = (x < s.lo) | (x > s.hi)
+        x, v = np.clip(x, s.lo, s.hi), np.where(hit, 0.0, v)  # stop at the wall
+        fx = _checked_costs(f(x), s.P)                    # the whole swarm in one call
+        better = fx < pcost
+        pbest[better], pcost[better] = x[better], fx[better]
+        g = int(np.argmin(pcost))
+        if pcost[g] < gcost:
+            gbest, gcost = pbest[g].copy(), pcost[g]
+        t += 1
+        hist.append(gcost)
+        evals.append(evals[-1] + s.P)
+    return _result(gbest, gcost, hist, evals, t)
+
+
+def pso_minimize_loop(f: Callable[[np.ndarray], float], dim: int, lo=-1.0, hi=1.0, n_particles: int = 40,
+                      n_iter: int = 200, w: float = 0.7298, c1: float = 1.49618, c2: float = 1.49618,
+                      v_max=None, w_final: float | None = None, x0=None, target: float | None = None,
+                      rng=None) -> PSOResult:
+    r"""Reference implementation of :func:`pso_minimize` with a Python loop over the particles.
+
+    Same arguments, except that ``f`` takes **one** position of shape (dim,)
+    and returns a float. It draws the same random numbers in the same order
+    (whole (P, dim) arrays per iteration), so for the same seed and the same
+    cost it returns the same result; it exists to check and to time the
+    vectorized version, not to be used.
+
+    >>> f1 = lambda x: float(np.sum((x - 0.5) ** 2))
+    >>> f = lambda X: np.sum((X - 0.5) ** 2, axis=1)
+    >>> a = pso_minimize_loop(f1, 2, n_iter=30, rng=1); b = pso_minimize(f, 2, n_iter=30, rng=1)
+    >>> bool(np.array_equal(a.x, b.x) and a.cost == b.cost)
+    True
+    """
+    s = _setup(dim, lo, hi, n_particles, n_iter, w, c1, c2, v_max, w_final, target)
+    rng = check_rng(rng)
+    x = _initial_positions(s, x0, rng)
+    v = rng.uniform(-s.v_max, s.v_max, size=x.shape)
+    fx = _checked_costs([f(x[p]) for p in range(s.P)], s.P)
+    pbest, pcost = x.copy(), fx.copy()
+    g = int(np.argmin(pcost))
+    gbest, gcost = pbest[g].copy(), pcost[g]
+    hist, evals, t = [gcost], [s.P], 0
+    while t < s.n_iter and (s.target is None or gcost > s.target):
+        r1, r2 = rng.random(x.shape), rng.random(x.shape)
+        wt = _inertia(s, t)
+        for p in range(s.P):                              # one particle at a time
+            vp = wt * v[p] + s.c1 * r1[p] * (pbest[p] - x[p]) + s.c2 * r2[p] * (gbest - x[p])
+            vp = np.clip(vp, -s.v_max, s.v_max)
+            xp = x[p] + vp
+            hit = (xp < s.lo) | (xp > s.hi)
+            x[p], v[p] = np.clip(xp, s.lo, s.hi), np.where(hit, 0.0, vp)
+            fp = float(f(x[p]))
+            if np.isnan(fp):
+                raise ValueError("The 'f' parameter must return costs that are not NaN. Got NaN instead.")
+            if fp < pcost[p]:
+                pbest[p], pcost[p] = x[p], fp
+        g = int(np.argmin(pcost))                         # synchronous: after the whole sweep
+        if pcost[g] < gcost:
+            gbest, gcost = pbest[g].copy(), pcost[g]
+        t += 1
+        hist.append(gcost)
+        evals.append(evals[-1] + s.P)
+    return _result(gbest, gcost, hist, evals, t)
+
+
+# ------------------------------------------------------------------ training a network with PSO
+def pso_train(like: Params, X, y, lam: float = 0.0, hidden: str = "relu", output: str = "sigmoid",
+              bound: float = 5.0, init: float = 1.0, n_particles: int = 40, n_iter: int = 300,
+              m: int | None = None, target: float | None = None, rng=None, **pso_kw):
+    r"""Train a network by PSO on :math:`J = \frac1m\sum L + \frac{\lambda}{2m}\sum_l\lVert W_l\rVert_F^2`.
+
+    Every parameter (weights and biases) is searched in ``[-bound, bound]``;
+    the swarm starts uniform in ``[-init, init]``. ``like`` only supplies the
+    shapes. Extra keywords go to :func:`pso_minimize`.
+
+    Returns ``(params, result)``: the best network as ``(W, b)`` pairs and the
+    :class:`PSOResult` on the flattened vector.
+    """
+    bound = check_positive("bound", bound)
+    init = check_real("init", init, 0.0, bound, low_open=True)
+    rng = check_rng(rng)
+    n = sum(W.size + b.size for W, b in like)
+    P = check_int("n_particles", n_particles, 1)
+    f = network_objective(like, X, y, lam, hidden, output, m)
+    x0 = rng.uniform(-init, init, size=(P, n))
+    res = pso_minimize(f, n, -bound, bound, n_particles=P, n_iter=n_iter, x0=x0, target=target, rng=rng,
+                       **pso_kw)
+    return unflatten(res.x, like), res

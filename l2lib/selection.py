@@ -1,0 +1,406 @@
+r"""Choosing λ on held-out data: splits, a real data set, and validation curves.
+
+λ is chosen by the error on examples the training never saw. With a
+training set :math:`\mathcal T` (size :math:`m`) and a dev set :math:`\mathcal D`,
+
+.. math::
+
+    \hat\theta(\lambda) = \arg\min_\theta \; \frac1m\sum_{i\in\mathcal T} L^{(i)}(\theta)
+        + \frac{\lambda}{2m}\sum_l \lVert W_l\rVert_F^2, \qquad
+    E_{\text{dev}}(\lambda) = \frac{1}{|\mathcal D|}\sum_{i\in\mathcal D} L^{(i)}\big(\hat\theta(\lambda)\big),
+
+and :math:`\hat\lambda = \arg\min_\lambda E_{\text{dev}}(\lambda)`. The dev error
+has no penalty: it measures predictions only. k-fold cross-validation averages
+:math:`E_{\text{dev}}` over k splits whose dev parts partition the data.
+
+:func:`validation_curve` trains one network per (split, λ) pair *at once*: the
+parameters carry a leading axis of length ``n_splits * n_lams`` and every
+gradient step is a handful of batched matrix products, so a whole curve costs
+about as much as a few single trainings.
+"""
+from __future__ import annotations
+
+import csv
+import io
+from importlib import resources
+from typing import NamedTuple, Sequence
+
+import numpy as np
+
+from ._validate import (_msg, check_choice, check_int, check_lam, check_positive, check_real, check_rng,
+                        check_X)
+from .network import HIDDEN, OUTPUT, _act, _act_grad, example_losses, init_params, sigmoid, softmax, targets
+
+_BREAST_CANCER = "breast_cancer_wisconsin.csv"
+
+
+# ------------------------------------------------------------------ data set
+class Dataset(NamedTuple):
+    """A tabular data set: ``X`` (m, n_features), ``y`` (m,), column names and a citation line."""
+    X: np.ndarray
+    y: np.ndarray
+    feature_names: tuple[str, ...]
+    source: str
+
+
+def load_breast_cancer() -> Dataset:
+    """The Breast Cancer Wisconsin (Diagnostic) data: 569 tumours, 30 features, ``y = 1`` for malignant.
+
+    Shipped with l2lib as ``l2lib/datasets/breast_cancer_wisconsin.csv`` (see the
+    README next to it). Source: W. H. Wolberg, W. N. Street, O. L. Mangasarian,
+    UCI Machine Learning Repository, 1995, https://doi.org/10.24432/C5DW2B,
+    licensed CC BY 4.0. 212 tumours are malignant, 357 benign. Features are
+    raw (not standardized); see :func:`standardize`.
+
+    >>> data = load_breast_cancer()
+    >>> data.X.shape, int(data.y.sum()), data.feature_names[0]
+    ((569, 30), 212, 'mean_radius')
+    """
+    text = resources.files("l2lib").joinpath("datasets", _BREAST_CANCER).read_text(encoding="utf-8")
+    rows = list(csv.reader(io.StringIO(text)))
+    header, body = rows[0], np.array(rows[1:], dtype=float)
+    return Dataset(X=body[:, :-1], y=body[:, -1].astype(int), feature_names=tuple(header[:-1]),
+                   source="Wolberg, Street & Mangasarian (1995), UCI ML Repository, CC BY 4.0")
+
+
+def standardize(X_fit, *X_other) -> tuple[np.ndarray, ...]:
+    r"""Centre and scale every column by the mean and standard deviation of ``X_fit`` only.
+
+    Returns ``(X_fit_std, *X_other_std)``. Statistics never come from dev or
+    test rows, so nothing about them leaks into training:
+    :math:`x' = (x - \mu_{\text{fit}})/\sigma_{\text{fit}}` (a column with
+    :math:`\sigma = 0` is only centred).
+
+    >>> a, b = standardize(np.array([[0.0], [2.0]]), np.array([[4.0]]))
+    >>> a.ravel().tolist(), b.ravel().tolist()
+    ([-1.0, 1.0], [3.0])
+    """
+    X_fit = check_X(X_fit, "X_fit")
+    mu, sd = X_fit.mean(axis=0), X_fit.std(axis=0)
+    sd = np.where(sd > 0, sd, 1.0)
+    others = [check_X(X, "X_other", n_features=X_fit.shape[1]) for X in X_other]
+    return tuple((X - mu) / sd for X in [X_fit, *others])
+
+
+# ------------------------------------------------------------------- splits
+class Split(NamedTuple):
+    """Row indices of a three-way split; ``test`` is empty when no test set was asked for."""
+    train: np.ndarray
+    dev: np.ndarray
+    test: np.ndarray
+
+
+def _check_labels(y, m: int) -> np.ndarray | None:
+    if y is None:
+        return None
+    y = np.asarray(y).reshape(-1)
+    if y.shape[0] != m:
+        raise ValueError(_msg("y", f"an array with one label per example (m = {m})", f"{y.shape[0]} labels"))
+    return y
+
+
+def _strata(m: int, y, rng: np.random.Generator) -> list[np.ndarray]:
+    """Shuffled row indices, one array per class (one array for all rows when ``y`` is None)."""
+    if y is None:
+        return [rng.permutation(m)]
+    return [rng.permutation(np.flatnonzero(y == c)) for c in np.unique(y)]
+
+
+def holdout_indices(m: int, dev_fraction: float = 0.2, test_fraction: float = 0.0, rng=None,
+                    y=None) -> Split:
+    """Shuffle ``range(m)`` and cut it into train, dev and test indices.
+
+    Each part gets ``round(fraction * m)`` rows (the training set the rest).
+    With labels ``y`` the cut is *stratified*: every class is split in the same
+    proportions, so a small dev set keeps the class balance of the whole.
+
+    >>> s = holdout_indices(10, 0.2, 0.3, rng=0)
+    >>> len(s.train), len(s.dev), len(s.test)
+    (5, 2, 3)
+    """
+    m = check_int("m", m, 2)
+    f_dev = check_real("dev_fraction", dev_fraction, 0.0, 1.0, high_open=True)
+    f_test = check_real("test_fraction", test_fraction, 0.0, 1.0, high_open=True)
+    if f_dev + f_test >= 1.0:
+        raise ValueError(_msg("test_fraction", f"less than 1 - dev_fraction = {1 - f_dev:g}", test_fraction))
+    y = _check_labels(y, m)
+    rng = check_rng(rng)
+    n_dev, n_test = int(round(f_dev * m)), int(round(f_test * m))
+    if m - n_dev - n_test < 1:
+        raise ValueError(_msg("dev_fraction", f"small enough to leave training examples (m = {m})", dev_fraction))
+    # Interleave the classes so that any prefix of `order` is (nearly) stratified.
+    strata = _strata(m, y, rng)
+    keys = np.concatenate([(np.arange(len(s)) + 0.5) / len(s) for s in strata])
+    order = np.concatenate(strata)[np.argsort(keys, kind="stable")]
+    test, dev, train = order[:n_test], order[n_test:n_test + n_dev], order[n_test + n_dev:]
+    return Split(np.sort(train), np.sort(dev), np.sort(test))
+
+
+def kfold_indices(m: int, k: int = 5, rng=None, y=None) -> list[tuple[np.ndarray, np.ndarray]]:
+    """k ``(train, dev)`` index pairs whose dev parts partition ``range(m)``.
+
+    Fold sizes differ by at most one. With labels ``y`` the folds are
+    stratified: each class is dealt round-robin over the folds, so every class
+    count per fold differs by at most one.
+
+    >>> [(len(tr), len(dv)) for tr, dv in kfold_indices(7, 3, rng=0)]
+    [(4, 3), (5, 2), (5, 2)]
+    """
+    m = check_int("m", m, 2)
+    k = check_int("k", k, 2, m)
+    y = _check_labels(y, m)
+    rng = check_rng(rng)
+    fold = np.empty(m, dtype=int)
+    start = 0
+    for idx in _strata(m, y, rng):
+        fold[idx] = (start + np.arange(len(idx))) % k   # continue the round-robin where the last class stopped
+        start = (start + len(idx)) % k
+    return [(np.flatnonzero(fold != f), np.flatnonzero(fold == f)) for f in range(k)]
+
+
+# ------------------------------------------------------ many networks at once
+class ValidationCurve(NamedTuple):
+    r"""Results of :func:`validation_curve`; arrays indexed ``[split, λ]``.
+
+    ``train_loss``/``dev_loss`` are the data terms :math:`\frac1{|S|}\sum_{i\in S}L^{(i)}`
+    (no penalty), ``penalty`` is :math:`\frac{\lambda}{2m}\sum_l\lVert W_l\rVert_F^2`
+    with m the split's training size, ``weight_norm`` is
+    :math:`(\sum_l\lVert W_l\rVert_F^2)^{1/2}`. ``history`` holds the same
+    losses every ``record_every`` epochs with shape (n_records, n_splits, n_lams)
+    and the recorded ``epoch`` numbers (empty arrays when not recorded).
+    ``params`` are the trained ``(W, b)`` pairs with two leading axes (split, λ).
+    """
+    lams: np.ndarray
+    train_loss: np.ndarray
+    dev_loss: np.ndarray
+    train_acc: np.ndarray
+    dev_acc: np.ndarray
+    penalty: np.ndarray
+    weight_norm: np.ndarray
+    history: dict
+    params: list
+
+
+def _forward_many(params, X, hidden: str, output: str):
+    """Forward pass of C networks on shared inputs: returns activations [(C, m, n_l)] and Z."""
+    A, Z = [X], []
+    for l, (W, b) in enumerate(params):
+        z = (A[-1] @ W) + b[:, None, :]               # (m, n) @ (C, n, k) broadcasts to (C, m, k)
+        Z.append(z)
+        if l < len(params) - 1:
+            A.append(_act(z, hidden))
+        else:
+            C, m, k = z.shape
+            flat = z.reshape(C * m, k)
+            out = sigmoid(flat) if output == "sigmoid" else softmax(flat) if output == "softmax" else flat
+            A.append(out.reshape(C, m, k))
+    return A, Z
+
+
+def _losses_many(Z_out: np.ndarray, Y: np.ndarray, output: str) -> np.ndarray:
+    """Per-example losses, shape (C, m), of C networks' outputs against shared targets ``Y`` (m, k)."""
+    C, m, k = Z_out.shape
+    return example_losses(Z_out.reshape(C * m, k), np.tile(Y, (C, 1)), output).reshape(C, m)
+
+
+def _correct_many(A_out: np.ndarray, y: np.ndarray, output: str) -> np.ndarray:
+    """1.0 where a network classifies an example correctly, shape (C, m); NaN for regression."""
+    if output == "identity":
+        return np.full(A_out.shape[:2], np.nan)
+    pred = (A_out[..., 0] >= 0.5).astype(int) if output == "sigmoid" else A_out.argmax(axis=2)
+    return (pred == y.reshape(-1)[None, :]).astype(float)
+
+
+def train_many(params, X, y, lams, train_weights, lr: float = 0.5, epochs: int = 500,
+               hidden: str = "relu", output: str = "sigmoid", eval_weights=None, record_every: int = 0):
+    r"""Full-batch gradient descent on C networks at once, each with its own λ and training rows.
+
+    Network c minimizes
+    :math:`\sum_i s_{ci} L^{(i)} + \frac{\lambda_c}{2 m_c}\sum_l\lVert W_l\rVert_F^2` with
+    ``train_weights`` :math:`s_{ci} = 1/m_c` on its :math:`m_c` training rows and 0
+    elsewhere — exactly the book's cost on those rows. One step is
+    :math:`W_l \leftarrow W_l - \eta(\partial J_{\text{data}}/\partial W_l + \tfrac{\lambda_c}{m_c}W_l)`,
+    biases without the penalty term, as in :func:`l2lib.train`.
+
+    Parameters
+    ----------
+    params : list of (W, b)
+        Starting point shared by all networks (single-network shapes), or
+        already batched with a leading axis of length C.
+    X : (m, n_0) array; y : labels for all m rows.
+    lams : (C,) array of λ values.
+    train_weights : (C, m) array, each row 0 or ``1/m_c`` (see :func:`split_weights`).
+    eval_weights : (C, m) array, optional
+        Rows of a second set (dev) to record; its losses are reported as ``dev``.
+    record_every : int
+        Record losses every this many epochs (0: only at the end).
+
+    Returns
+    -------
+    params : list of (W, b) with a leading axis C.
+    history : dict of arrays ``epoch`` (n_rec,), ``train``, ``dev``, ``penalty`` (n_rec, C).
+    """
+    X = check_X(X)
+    lams = np.asarray([check_lam(v, "lams") for v in np.ravel(lams)], dtype=float)
+    C, m = len(lams), X.shape[0]
+    S = _check_weights(train_weights, "train_weights", C, m)
+    E = None if eval_weights is None else _check_weights(eval_weights, "eval_weights", C, m)
+    lr = check_positive("lr", lr)
+    epochs = check_int("epochs", epochs, 0)
+    record_every = check_int("record_every", record_every, 0)
+    check_choice("hidden", hidden, HIDDEN)
+    check_choice("output", output, OUTPUT)
+    n_out = params[-1][0].shape[-1]
+    Y = targets(y, output, n_out, m)
+    m_c = 1.0 / S.max(axis=1)                                   # training-set size of each network
+    decay = (lams / m_c)[:, None, None]                         # λ_c / m_c
+    P = [(np.broadcast_to(W, (C, *W.shape[-2:])).astype(float, copy=True),
+          np.broadcast_to(b, (C, b.shape[-1])).astype(float, copy=True)) for W, b in params]
+    hist: dict[str, list] = {"epoch": [], "train": [], "dev": [], "penalty": []}
+
+    def record(epoch: int, A, Z) -> None:
+        losses = _losses_many(Z[-1], Y, output)
+        sq = sum(np.sum(W * W, axis=(1, 2)) for W, _ in P)
+        hist["epoch"].append(epoch)
+        hist["train"].append(np.sum(S * losses, axis=1))
+        hist["dev"].append(np.sum(E * losses, axis=1) if E is not None else np.full(C, np.nan))
+        hist["penalty"].append(lams / (2 * m_c) * sq)
+
+    for epoch in range(epochs + 1):
+        A, Z = _forward_many(P, X, hidden, output)
+        if (record_every and epoch % record_every == 0) or epoch == epochs:
+            record(epoch, A, Z)
+        if epoch == epochs:
+            break
+        dZ = (A[-1] - Y[None]) * S[:, :, None]                   # ∂J_data/∂Z_out, weights 1/m_c
+        for l in range(len(P) - 1, -1, -1):
+            W, b = P[l]
+            A_prev = A[l]
+            dW = (A_prev.T @ dZ) if A_prev.ndim == 2 else A_prev.transpose(0, 2, 1) @ dZ
+            db = dZ.sum(axis=1)
+            if l > 0:
+                dZ = (dZ @ W.transpose(0, 2, 1)) * _act_grad(Z[l - 1], A[l], hidden)
+            P[l] = (W - lr * (dW + decay * W), b - lr * db)      # the book's step, eq. in the docstring
+    if not all(np.all(np.isfinite(W)) for W, _ in P):
+        raise FloatingPointError(f"Training diverged: the weights are no longer finite. The learning rate "
+                                 f"(lr={lr!r}) is probably too large, or lr*lam/m is at least 2.")
+    return P, {k: np.asarray(v, dtype=float) for k, v in hist.items()}
+
+
+def _check_weights(S, name: str, C: int, m: int) -> np.ndarray:
+    S = np.asarray(S, dtype=float)
+    if S.shape != (C, m):
+        raise ValueError(_msg(name, f"an array of shape (n_networks, m) = ({C}, {m})", f"an array of shape {S.shape}"))
+    if not np.all(np.isfinite(S)) or np.any(S < 0) or np.any(S.max(axis=1) <= 0):
+        raise ValueError(_msg(name, "non-negative with at least one positive entry per row", "other values"))
+    return S
+
+
+def split_weights(splits: Sequence, m: int) -> tuple[np.ndarray, np.ndarray]:
+    """Row weights of ``(train, dev)`` index pairs: ``(S_train, S_dev)``, each (n_splits, m) with ``1/|part|`` on its rows.
+
+    >>> S, D = split_weights([(np.array([0, 1]), np.array([2]))], 3)
+    >>> S.tolist(), D.tolist()
+    ([[0.5, 0.5, 0.0]], [[0.0, 0.0, 1.0]])
+    """
+    m = check_int("m", m, 1)
+    if len(splits) == 0:
+        raise ValueError(_msg("splits", "a non-empty list of (train, dev) index arrays", splits))
+    S, D = np.zeros((len(splits), m)), np.zeros((len(splits), m))
+    for s, (tr, dv) in enumerate(splits):
+        tr, dv = np.asarray(tr, dtype=int), np.asarray(dv, dtype=int)
+        if tr.size == 0 or dv.size == 0 or tr.min() < 0 or dv.min() < 0 or max(tr.max(), dv.max()) >= m:
+            raise ValueError(_msg("splits", f"non-empty index arrays in the range [0, {m - 1}]", f"split {s}"))
+        if np.intersect1d(tr, dv).size:
+            raise ValueError(_msg("splits", "train and dev parts without common rows", f"split {s} with overlap"))
+        S[s, tr], D[s, dv] = 1.0 / tr.size, 1.0 / dv.size
+    return S, D
+
+
+def validation_curve(X, y, lams, splits, hidden_sizes: Sequence[int] = (8,), lr: float = 0.5,
+                     epochs: int = 500, rng=0, hidden: str = "relu", output: str = "sigmoid",
+                     record_every: int = 0) -> ValidationCurve:
+    r"""Train one network per (split, λ) and measure training and dev error.
+
+    Every network starts from the *same* random initialization (drawn with
+    ``rng``), so differences along the curve come from λ alone. Training is
+    full-batch gradient descent for ``epochs`` steps on the book's cost over the
+    split's training rows (:func:`train_many`).
+
+    Parameters
+    ----------
+    X : (m, n_0) array, already standardized; y : (m,) labels.
+    lams : sequence of λ values (n_lams,).
+    splits : list of ``(train_idx, dev_idx)`` pairs, e.g. ``[holdout_indices(...)[:2]]``
+        or :func:`kfold_indices`. Pairs need not partition the rows.
+    hidden_sizes : widths of the hidden layers (``()`` gives logistic/softmax regression).
+
+    Returns
+    -------
+    ValidationCurve with arrays of shape (n_splits, n_lams).
+    """
+    X = check_X(X)
+    m = X.shape[0]
+    y = np.asarray(y)
+    lams = np.asarray([check_lam(v, "lams") for v in np.ravel(lams)], dtype=float)
+    if lams.size == 0:
+        raise ValueError(_msg("lams", "a non-empty sequence of λ values", list(lams)))
+    S, D = split_weights(list(splits), m)
+    n_s, n_l = S.shape[0], lams.size
+    n_out = int(np.max(y)) + 1 if output == "softmax" else 1
+    sizes = [X.shape[1], *[check_int("hidden_sizes", h, 1) for h in hidden_sizes], n_out]
+    p0 = init_params(sizes, rng=rng, hidden=hidden)
+    S_c, D_c = np.repeat(S, n_l, axis=0), np.repeat(D, n_l, axis=0)      # config c = (split, λ)
+    lam_c = np.tile(lams, n_s)
+    P, hist = train_many(p0, X, y, lam_c, S_c, lr, epochs, hidden, output, D_c, record_every)
+    A, Z = _forward_many(P, X, hidden, output)
+    Y = targets(y, output, n_out, m)
+    losses, correct = _losses_many(Z[-1], Y, output), _correct_many(A[-1], y, output)
+    grid = lambda a: np.asarray(a).reshape(n_s, n_l)  # noqa: E731
+    sq = sum(np.sum(W * W, axis=(1, 2)) for W, _ in P)
+    m_c = np.sum(S_c > 0, axis=1)
+    history = {"epoch": hist["epoch"]}
+    if record_every:
+        for key in ("train", "dev", "penalty"):
+            history[key] = hist[key].reshape(-1, n_s, n_l)
+    return ValidationCurve(
+        lams=lams, train_loss=grid(np.sum(S_c * losses, 1)), dev_loss=grid(np.sum(D_c * losses, 1)),
+        train_acc=grid(np.sum(S_c * correct, 1)), dev_acc=grid(np.sum(D_c * correct, 1)),
+        penalty=grid(lam_c / (2 * m_c) * sq), weight_norm=grid(np.sqrt(sq)),
+        history=history if record_every else {k: np.empty(0) for k in ("epoch", "train", "dev", "penalty")},
+        params=[(W.reshape(n_s, n_l, *W.shape[1:]), b.reshape(n_s, n_l, -1)) for W, b in P])
+
+
+def cv_summary(curve: ValidationCurve) -> tuple[np.ndarray, np.ndarray]:
+    r"""Mean dev loss over splits and its standard error, each of shape (n_lams,).
+
+    :math:`\bar E(\lambda) = \frac1k\sum_f E_f(\lambda)`,
+    :math:`\mathrm{SE}(\lambda) = s_f(\lambda)/\sqrt k` with the sample standard
+    deviation over folds (SE = 0 for a single split).
+    """
+    E = np.asarray(curve.dev_loss, dtype=float)
+    k = E.shape[0]
+    se = E.std(axis=0, ddof=1) / np.sqrt(k) if k > 1 else np.zeros(E.shape[1])
+    return E.mean(axis=0), se
+
+
+def best_lambda(curve: ValidationCurve, rule: str = "min") -> float:
+    r"""λ chosen from a validation curve.
+
+    ``rule="min"``: :math:`\hat\lambda = \arg\min_\lambda \bar E(\lambda)`.
+    ``rule="one_se"``: the *largest* λ whose mean dev loss is within one
+    standard error of the minimum, :math:`\bar E(\lambda) \le \bar E(\hat\lambda) + \mathrm{SE}(\hat\lambda)`
+    — the simplest model the data cannot tell apart from the best (Hastie et al., §7.10).
+
+    >>> c = ValidationCurve(np.array([0.0, 1.0, 10.0]), None, np.array([[0.5, 0.3, 0.45], [0.5, 0.5, 0.45]]),
+    ...                     None, None, None, None, {}, [])
+    >>> best_lambda(c), best_lambda(c, "one_se")
+    (1.0, 10.0)
+    """
+    check_choice("rule", rule, ("min", "one_se"))
+    mean, se = cv_summary(curve)
+    i = int(np.argmin(mean))
+    if rule == "min":
+        return float(curve.lams[i])
+    ok = np.flatnonzero(mean <= mean[i] + se[i])
+    return float(np.max(np.asarray(curve.lams)[ok]))
