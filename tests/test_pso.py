@@ -1,0 +1,344 @@
+"""Tests of l2lib.pso: the batched regularized cost and the particle swarm optimizer."""
+import math
+
+import numpy as np
+import pytest
+
+import l2lib as L
+from l2lib.pso import (PSOResult, batched_cost, batched_cost_parts, batched_logits, network_objective,
+                       pso_minimize, pso_minimize_loop, pso_train)
+
+
+def sphere(X):
+    return np.sum(X * X, axis=1)
+
+
+C = np.array([0.3, -0.7, 0.5, 0.1])
+A = np.array([1.0, 4.0, 0.5, 2.0])
+
+
+def shifted(X):
+    """Σ a_k (x_k - c_k)^2 + 3: minimum 3 at x = c."""
+    return np.sum(A * (X - C) ** 2, axis=1) + 3.0
+
+
+def one(f):
+    """The same cost for a single position, as pso_minimize_loop expects."""
+    return lambda x: float(f(x[None, :])[0])
+
+
+@pytest.fixture(scope="module")
+def moons():
+    X, y = L.make_moons(40, 0.3, rng=3)
+    return X, y
+
+
+# ---------------------------------------------------------------- the batched cost
+@pytest.mark.parametrize("sizes,hidden,output", [([2, 5, 1], "tanh", "sigmoid"), ([2, 5, 1], "relu", "sigmoid"),
+                                                 ([2, 4, 3, 3], "relu", "softmax"),
+                                                 ([2, 3, 2], "tanh", "identity")])
+def test_batched_cost_equals_penalty_cost_for_every_particle(sizes, hidden, output):
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(30, 2))
+    y = {"sigmoid": rng.integers(0, 2, 30), "softmax": rng.integers(0, 3, 30),
+         "identity": rng.normal(size=(30, 2))}[output]
+    like = L.init_params(sizes, rng=1, hidden=hidden)
+    T = rng.normal(size=(7, L.flatten(like).size))
+    parts = batched_cost_parts(T, like, X, y, lam=0.8, hidden=hidden, output=output)
+    for p in range(7):
+        ref = L.cost(L.unflatten(T[p], like), X, y, 0.8, hidden=hidden, output=output)
+        assert parts.data[p] == pytest.approx(ref.data, rel=1e-12, abs=1e-14)
+        assert parts.penalty[p] == pytest.approx(ref.penalty, rel=1e-12)
+        assert parts.total[p] == pytest.approx(ref.total, rel=1e-12)
+
+
+def test_batched_cost_by_hand():
+    # one weight w and one bias b, two examples x = 1 and x = -1, labels 1 and 0
+    like = [(np.zeros((1, 1)), np.zeros(1))]
+    w, b, lam = 1.0, 0.5, 3.0
+    z1, z2 = w + b, -w + b
+    data = 0.5 * (math.log1p(math.exp(-z1)) + (z2 + math.log1p(math.exp(-z2))))
+    penalty = lam / (2 * 2) * w ** 2
+    parts = batched_cost_parts([[w, b]], like, [[1.0], [-1.0]], [1, 0], lam=lam)
+    assert parts.data[0] == pytest.approx(data, rel=1e-14)
+    assert parts.penalty[0] == pytest.approx(0.75)
+    assert parts.penalty[0] == pytest.approx(penalty)
+    assert parts.total[0] == pytest.approx(data + penalty, rel=1e-14)
+
+
+def test_batched_logits_match_forward():
+    rng = np.random.default_rng(5)
+    like = L.init_params([3, 4, 4, 2], rng=2)
+    X = rng.normal(size=(6, 3))
+    T = rng.normal(size=(3, L.flatten(like).size))
+    Z = batched_logits(T, like, X, hidden="relu")
+    assert Z.shape == (3, 6, 2)
+    for p in range(3):
+        _, cache = L.forward(L.unflatten(T[p], like), X, "relu", "softmax")
+        np.testing.assert_allclose(Z[p], cache.Z[-1], rtol=1e-12, atol=1e-14)
+
+
+def test_single_vector_counts_as_one_particle(moons):
+    X, y = moons
+    like = L.init_params([2, 3, 1], rng=0)
+    theta = L.flatten(like)
+    out = batched_cost(theta, like, X, y, 1.0)
+    assert out.shape == (1,)
+    assert out[0] == pytest.approx(L.cost(like, X, y, 1.0).total, rel=1e-12)
+
+
+def test_biases_are_not_penalized_and_penalty_is_linear_in_lam(moons):
+    X, y = moons
+    like = L.init_params([2, 3, 1], rng=0)
+    mask = L.weight_mask(like)
+    T = np.random.default_rng(1).normal(size=(4, mask.size))
+    T2 = T.copy()
+    T2[:, ~mask] += 10.0                           # move only the biases
+    p1 = batched_cost_parts(T, like, X, y, lam=2.0).penalty
+    p2 = batched_cost_parts(T2, like, X, y, lam=2.0).penalty
+    np.testing.assert_array_equal(p1, p2)
+    p3 = batched_cost_parts(T, like, X, y, lam=6.0).penalty
+    np.testing.assert_allclose(p3, 3 * p1, rtol=1e-14)
+    assert np.all(batched_cost_parts(T, like, X, y, lam=0.0).penalty == 0)
+
+
+def test_penalty_uses_given_m(moons):
+    X, y = moons
+    like = L.init_params([2, 3, 1], rng=0)
+    T = np.random.default_rng(2).normal(size=(2, L.flatten(like).size))
+    a = batched_cost_parts(T, like, X, y, lam=1.0).penalty           # m = 40
+    b = batched_cost_parts(T, like, X, y, lam=1.0, m=10).penalty     # m = 10: four times larger
+    np.testing.assert_allclose(b, 4 * a, rtol=1e-14)
+
+
+def test_network_objective_is_batched_cost(moons):
+    X, y = moons
+    like = L.init_params([2, 4, 1], rng=0, hidden="tanh")
+    T = np.random.default_rng(3).normal(size=(5, L.flatten(like).size))
+    f = network_objective(like, X, y, 0.5, hidden="tanh")
+    np.testing.assert_array_equal(f(T), batched_cost(T, like, X, y, 0.5, hidden="tanh"))
+
+
+# ---------------------------------------------------------------- the optimizer on known minima
+def test_sphere_minimum_found():
+    res = pso_minimize(sphere, dim=5, lo=-5, hi=5, n_particles=30, n_iter=300, rng=0)
+    assert isinstance(res, PSOResult)
+    assert res.cost < 1e-8
+    assert np.max(np.abs(res.x)) < 1e-4
+    assert res.cost == pytest.approx(float(sphere(res.x[None])[0]))
+
+
+def test_shifted_quadratic_minimum_found():
+    res = pso_minimize(shifted, dim=4, lo=-2, hi=2, n_particles=30, n_iter=300, rng=1)
+    np.testing.assert_allclose(res.x, C, atol=1e-4)
+    assert res.cost == pytest.approx(3.0, abs=1e-7)
+    assert res.cost >= 3.0
+
+
+def test_minimum_outside_the_box_lands_on_the_bound():
+    f = lambda X: np.sum((X - 2.0) ** 2, axis=1)          # noqa: E731  unconstrained minimum at 2
+    res = pso_minimize(f, dim=3, lo=-1, hi=1, n_iter=100, rng=2)
+    np.testing.assert_allclose(res.x, 1.0, atol=1e-9)
+    assert res.cost == pytest.approx(3.0, abs=1e-8)
+
+
+def test_per_coordinate_bounds():
+    res = pso_minimize(sphere, dim=2, lo=[1.0, -3.0], hi=[2.0, 3.0], n_iter=100, rng=0)
+    np.testing.assert_allclose(res.x, [1.0, 0.0], atol=1e-5)
+
+
+def test_history_and_evaluation_count():
+    res = pso_minimize(shifted, dim=4, n_particles=12, n_iter=25, rng=4)
+    assert res.n_iter == 25
+    assert res.history.shape == (26,) and res.evals.shape == (26,)
+    assert np.all(np.diff(res.history) <= 0)               # the best cost never gets worse
+    assert res.history[-1] == res.cost
+    np.testing.assert_array_equal(res.evals, 12 * np.arange(1, 27))
+    assert res.n_evals == 12 * 26
+
+
+def test_cost_function_called_once_per_iteration():
+    calls = []
+
+    def f(X):
+        calls.append(X.shape)
+        return sphere(X)
+
+    pso_minimize(f, dim=3, n_particles=9, n_iter=7, rng=0)
+    assert calls == [(9, 3)] * 8
+
+
+def test_zero_iterations_returns_best_initial_particle():
+    x0 = np.array([[0.5, 0.5], [0.1, -0.2], [-0.9, 0.9]])
+    res = pso_minimize(sphere, dim=2, n_particles=3, n_iter=0, x0=x0, rng=0)
+    np.testing.assert_array_equal(res.x, x0[1])
+    assert res.cost == pytest.approx(0.05)
+    assert res.n_evals == 3 and res.n_iter == 0
+
+
+def test_target_stops_early():
+    res = pso_minimize(sphere, dim=3, n_iter=500, target=1e-3, rng=0)
+    assert res.cost <= 1e-3
+    assert res.n_iter < 500
+    assert res.history[-2] > 1e-3                          # it stopped at the first iteration below
+    assert res.n_evals == 40 * (res.n_iter + 1)
+
+
+def test_velocity_clamp_limits_the_distance_travelled():
+    f = lambda X: np.sum((X - 1.0) ** 2, axis=1)           # noqa: E731
+    x0 = np.zeros((10, 3))
+    res = pso_minimize(f, dim=3, lo=-5, hi=5, n_particles=10, n_iter=10, v_max=0.01, x0=x0, rng=0)
+    assert np.all(np.abs(res.x) <= 10 * 0.01 + 1e-12)
+    assert res.cost > 3 * 0.9 ** 2 - 1e-9                  # could not get closer than 0.9 per coordinate
+
+
+def test_w_final_equal_to_w_is_constant_inertia_and_other_values_differ():
+    a = pso_minimize(shifted, 4, n_iter=30, w=0.6, rng=3)
+    b = pso_minimize(shifted, 4, n_iter=30, w=0.6, w_final=0.6, rng=3)
+    c = pso_minimize(shifted, 4, n_iter=30, w=0.6, w_final=0.1, rng=3)
+    np.testing.assert_array_equal(a.x, b.x)
+    assert not np.array_equal(a.x, c.x)
+
+
+# ---------------------------------------------------------------- seeds and the reference loop
+def test_same_seed_same_result_and_generator_equals_int_seed():
+    a = pso_minimize(shifted, 4, n_iter=40, rng=7)
+    b = pso_minimize(shifted, 4, n_iter=40, rng=7)
+    c = pso_minimize(shifted, 4, n_iter=40, rng=np.random.default_rng(7))
+    d = pso_minimize(shifted, 4, n_iter=40, rng=8)
+    np.testing.assert_array_equal(a.x, b.x)
+    np.testing.assert_array_equal(a.history, b.history)
+    np.testing.assert_array_equal(a.x, c.x)
+    assert not np.array_equal(a.history, d.history)
+
+
+def test_loop_reference_gives_the_same_result():
+    kw = dict(dim=4, lo=-2, hi=2, n_particles=15, n_iter=60, v_max=0.3, w_final=0.3, rng=11)
+    vec = pso_minimize(shifted, **kw)
+    loop = pso_minimize_loop(one(shifted), **kw)
+    np.testing.assert_array_equal(vec.x, loop.x)
+    np.testing.assert_array_equal(vec.history, loop.history)
+    np.testing.assert_array_equal(vec.evals, loop.evals)
+    assert vec.cost == loop.cost and vec.n_iter == loop.n_iter
+
+
+def test_loop_reference_with_a_network_and_l2lib_cost(moons):
+    X, y = moons
+    like = L.init_params([2, 4, 1], rng=0, hidden="tanh")
+    n = L.flatten(like).size
+    f = network_objective(like, X, y, 1.0, hidden="tanh")
+    kw = dict(dim=n, lo=-3, hi=3, n_particles=10, n_iter=40, rng=5)
+    vec = pso_minimize(f, **kw)
+    exact = pso_minimize_loop(one(f), **kw)               # the same cost: the same numbers
+    np.testing.assert_array_equal(vec.x, exact.x)
+    per_particle = pso_minimize_loop(lambda th: L.cost(L.unflatten(th, like), X, y, 1.0, "tanh").total, **kw)
+    np.testing.assert_allclose(per_particle.x, vec.x, rtol=1e-10, atol=1e-12)
+    assert per_particle.cost == pytest.approx(vec.cost, rel=1e-12)
+
+
+def test_loop_reference_target_stop():
+    a = pso_minimize(sphere, 3, n_iter=500, target=1e-3, rng=0)
+    b = pso_minimize_loop(one(sphere), 3, n_iter=500, target=1e-3, rng=0)
+    assert a.n_iter == b.n_iter and a.cost == b.cost
+
+
+# ---------------------------------------------------------------- training a network
+def test_pso_train_cost_is_l2lib_cost_and_close_to_gradient_descent(moons):
+    X, y = moons
+    like = L.init_params([2, 3, 1], rng=0, hidden="tanh")
+    params, res = pso_train(like, X, y, lam=5.0, hidden="tanh", n_particles=30, n_iter=300, rng=0)
+    assert [W.shape for W, _ in params] == [(2, 3), (3, 1)]
+    assert res.cost == pytest.approx(L.cost(params, X, y, 5.0, hidden="tanh").total, rel=1e-12)
+    _, hist = L.train(like, X, y, 5.0, lr=1.0, epochs=2000, hidden="tanh", record_every=2000)
+    assert res.cost == pytest.approx(hist["total"][-1], abs=2e-3)   # same objective, same minimum
+
+
+def test_pso_train_larger_lam_smaller_weights(moons):
+    X, y = moons
+    like = L.init_params([2, 3, 1], rng=0, hidden="tanh")
+    norms = []
+    for lam in (0.1, 3.0, 30.0):
+        params, _ = pso_train(like, X, y, lam=lam, hidden="tanh", n_particles=30, n_iter=200, rng=1)
+        norms.append(math.sqrt(sum(L.frobenius_sq(W) for W, _ in params)))
+    assert norms[0] > norms[1] > norms[2]
+
+
+def test_pso_train_respects_bound(moons):
+    X, y = moons
+    like = L.init_params([2, 3, 1], rng=0)
+    params, res = pso_train(like, X, y, lam=0.0, bound=0.5, init=0.5, n_iter=50, rng=0)
+    assert np.max(np.abs(res.x)) <= 0.5
+    assert np.max(np.abs(L.flatten(params))) <= 0.5
+
+
+# ---------------------------------------------------------------- bad input
+@pytest.mark.parametrize("kw,exc,match", [
+    (dict(dim=0), ValueError, "'dim' parameter must be an int in the range \\[1, inf\\). Got 0"),
+    (dict(dim=2.0), TypeError, "'dim' parameter"),
+    (dict(lo=1.0, hi=1.0), ValueError, "'hi' parameter must be greater than lo"),
+    (dict(lo=[0.0, 0.0, 0.0]), ValueError, "'lo' parameter must be a float or an array of shape \\(2,\\)"),
+    (dict(hi=np.inf), ValueError, "'hi' parameter must be finite"),
+    (dict(n_particles=0), ValueError, "'n_particles' parameter must be an int in the range \\[1, inf\\). Got 0"),
+    (dict(n_iter=-1), ValueError, "'n_iter' parameter"),
+    (dict(w=-0.1), ValueError, "'w' parameter must be a float in the range \\[0, 2\\]. Got -0.1"),
+    (dict(w_final=3.0), ValueError, "'w_final' parameter"),
+    (dict(c1=5.0), ValueError, "'c1' parameter must be a float in the range \\[0, 4\\]. Got 5.0"),
+    (dict(c2="1"), TypeError, "'c2' parameter"),
+    (dict(v_max=0.0), ValueError, "'v_max' parameter must be positive"),
+    (dict(x0=np.zeros((3, 2))), ValueError, "'x0' parameter must be an array of shape \\(40, 2\\)"),
+    (dict(x0=np.full((40, 2), 2.0)), ValueError, "'x0' parameter must hold finite positions inside"),
+    (dict(target="low"), TypeError, "'target' parameter"),
+    (dict(rng=-1), TypeError, "'rng' parameter"),
+])
+@pytest.mark.parametrize("minimize", [pso_minimize, pso_minimize_loop])
+def test_bad_optimizer_arguments(minimize, kw, exc, match):
+    args = dict(dim=2, n_iter=3)
+    args.update(kw)
+    f = sphere if minimize is pso_minimize else one(sphere)
+    with pytest.raises(exc, match=match):
+        minimize(f, **args)
+
+
+def test_bad_cost_function_output():
+    with pytest.raises(ValueError, match="'f' parameter must return one cost per particle, shape \\(40,\\)"):
+        pso_minimize(lambda X: np.zeros(3), dim=2)
+    with pytest.raises(ValueError, match="'f' parameter must return costs that are not NaN"):
+        pso_minimize(lambda X: np.full(X.shape[0], np.nan), dim=2)
+    with pytest.raises(ValueError, match="'f' parameter must return costs that are not NaN"):
+        pso_minimize_loop(lambda x: float("nan"), dim=2, n_iter=2)
+
+
+def test_bad_cost_arguments(moons):
+    X, y = moons
+    like = L.init_params([2, 3, 1], rng=0)
+    n = L.flatten(like).size
+    with pytest.raises(ValueError, match=f"'thetas' parameter must be an array of shape \\(P, {n}\\)"):
+        batched_cost(np.zeros((2, n + 1)), like, X, y)
+    with pytest.raises(ValueError, match="'thetas' parameter must hold finite values"):
+        batched_cost(np.full((2, n), np.nan), like, X, y)
+    with pytest.raises(ValueError, match="'lam' parameter must be a float in the range \\[0, inf\\). Got -1.0"):
+        batched_cost(np.zeros((2, n)), like, X, y, lam=-1.0)
+    with pytest.raises(ValueError, match="'hidden' parameter"):
+        batched_cost(np.zeros((2, n)), like, X, y, hidden="sigmoid")
+    with pytest.raises(ValueError, match="'X' parameter"):
+        batched_cost(np.zeros((2, n)), like, X[:, :1], y)
+    with pytest.raises(ValueError, match="'y' parameter"):
+        batched_cost(np.zeros((2, n)), like, X, y[:-1])
+    with pytest.raises(TypeError, match="'params' parameter"):
+        batched_cost(np.zeros((2, n)), "like", X, y)
+    with pytest.raises(ValueError, match="'lam' parameter"):
+        network_objective(like, X, y, lam=-2.0)
+    f = network_objective(like, X, y)
+    with pytest.raises(ValueError, match="'thetas' parameter"):
+        f(np.zeros((4, n - 1)))
+
+
+def test_bad_pso_train_arguments(moons):
+    X, y = moons
+    like = L.init_params([2, 3, 1], rng=0)
+    with pytest.raises(ValueError, match="'bound' parameter must be a float in the range \\(0, inf\\)"):
+        pso_train(like, X, y, bound=0.0)
+    with pytest.raises(ValueError, match="'init' parameter must be a float in the range \\(0, 2\\]. Got 3.0"):
+        pso_train(like, X, y, bound=2.0, init=3.0)
+    with pytest.raises(ValueError, match="'lam' parameter"):
+        pso_train(like, X, y, lam=-0.5)
