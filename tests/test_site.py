@@ -1,0 +1,208 @@
+"""The website, built with warnings as errors and tested in a real browser.
+
+Every page listed in _toc.yml is opened in Debian's chromium (Playwright) with
+every request outside the site blocked. Each page must load with no console
+errors and no outside request, render all its equations, load all its images
+(with alt text), stay under the page-weight budget, pass axe-core without
+serious or critical violations, and every slider on it must change the figure.
+"""
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import pytest
+
+from conftest import HTML, ROOT, toc_files
+
+PAGES = toc_files()
+CHAPTERS = [p for p in PAGES if p.startswith("notebooks/")]
+MAX_PAGE_BYTES = 3_000_000
+AXE_JS = Path(__import__("axe_playwright_python").__file__).with_name("axe.min.js")
+
+
+def test_book_builds_without_warnings(book_build):
+    log = book_build.stdout + book_build.stderr
+    assert book_build.returncode == 0, log[-5000:]
+    assert "WARNING" not in log, [line for line in log.splitlines() if "WARNING" in line][:20]
+    for doc in PAGES:
+        assert (HTML / f"{doc}.html").is_file(), f"{doc} is in the toc but was not built"
+
+
+class Visit:
+    """One page opened with outside requests blocked, recording what happened."""
+
+    def __init__(self, browser, site: str, doc: str, color_scheme: str = "light"):
+        self.site = site
+        self.ctx = browser.new_context(viewport={"width": 1280, "height": 900}, color_scheme=color_scheme)
+        self.blocked: list[str] = []
+        self.errors: list[str] = []
+        self.bytes = 0
+        self.ctx.route("**/*", self._route)
+        self.page = self.ctx.new_page()
+        self.page.on("console", lambda m: self.errors.append(m.text) if m.type == "error" else None)
+        self.page.on("pageerror", lambda e: self.errors.append(str(e)))
+        self.page.on("requestfinished", self._count)
+        self.page.goto(f"{site}/{doc}.html", wait_until="load")
+        self.math = self.page.evaluate(
+            """async () => { if (window.MathJax && MathJax.startup) { await MathJax.startup.promise; }
+                 const m = Array.from(document.querySelectorAll('.math'));
+                 return {n: m.length, rendered: m.filter(e => e.querySelector('mjx-container')).length,
+                         errors: document.querySelectorAll('mjx-merror').length}; }""")
+        self.page.wait_for_load_state("networkidle")
+
+    def _route(self, route):
+        if route.request.url.startswith(self.site):
+            route.continue_()
+        else:
+            self.blocked.append(route.request.url)
+            route.abort()
+
+    def _count(self, request):
+        try:
+            self.bytes += request.sizes()["responseBodySize"]
+        except Exception:  # a request that finished without a body
+            pass
+
+    def close(self):
+        self.ctx.close()
+
+
+@pytest.fixture
+def visit(browser, site):
+    opened = []
+
+    def _open(doc, **kw):
+        v = Visit(browser, site, doc, **kw)
+        opened.append(v)
+        return v
+
+    yield _open
+    for v in opened:
+        v.close()
+
+
+@pytest.mark.parametrize("doc", PAGES)
+def test_page_loads_offline_and_renders(visit, doc):
+    v = visit(doc)
+    assert v.blocked == [], f"requests outside the site: {v.blocked}"
+    assert v.errors == [], f"console errors: {v.errors}"
+    assert v.math["rendered"] == v.math["n"] and v.math["errors"] == 0, v.math
+    images = v.page.evaluate(
+        """() => Array.from(document.images).map(i => ({src: i.src.slice(0, 80), ok: i.complete && i.naturalWidth > 0,
+                                                         alt: i.getAttribute('alt')}))""")
+    broken = [i for i in images if not i["ok"]]
+    no_alt = [i for i in images if not (i["alt"] or "").strip()]
+    assert broken == [], broken
+    assert no_alt == [], f"images without alt text: {no_alt}"
+    print(f"\n{doc}: {v.bytes / 1e6:.2f} MB transferred, {v.math['n']} equations, {len(images)} images")
+    if doc in CHAPTERS:
+        assert v.math["n"] > 0, "a chapter without a single rendered equation"
+        assert v.bytes <= MAX_PAGE_BYTES, f"{doc}: {v.bytes / 1e6:.2f} MB > 3 MB"
+
+
+def _frame_state(page, root):
+    return page.evaluate("r => ({src: r.querySelector('img.l2-frame').src, frame: r.dataset.frame,"
+                         " alt: r.querySelector('img.l2-frame').alt})", root)
+
+
+@pytest.mark.parametrize("doc", CHAPTERS)
+def test_every_slider_changes_the_figure(visit, doc):
+    v = visit(doc)
+    page = v.page
+    roots = page.query_selector_all(".l2-frames")
+    assert roots, f"{doc} has no interactive figure"
+    for r_i, root in enumerate(roots):
+        root.scroll_into_view_if_needed()
+        for inp in root.query_selector_all("input[data-l2-dim]"):
+            before = _frame_state(page, root)
+            if inp.get_attribute("type") == "range":
+                inp.focus()
+                page.keyboard.press("End")
+                after = _frame_state(page, root)
+                assert after["src"] != before["src"], f"{doc}: figure {r_i}: moving a slider to its end changed nothing"
+                assert after["alt"] != before["alt"] or len(root.query_selector_all("input[data-l2-dim]")) > 1
+                page.keyboard.press("Home")
+                page.keyboard.press("ArrowRight")
+                stepped = _frame_state(page, root)
+                assert stepped["src"] != after["src"], f"{doc}: figure {r_i}: one step right showed the end frame"
+                page.keyboard.press("ArrowLeft")
+                assert _frame_state(page, root)["src"] == before["src"] or inp.get_attribute("value") != "0"
+            else:
+                inp.click()
+                after = _frame_state(page, root)
+                assert after["src"] != before["src"], f"{doc}: figure {r_i}: toggling a checkbox changed nothing"
+                inp.click()
+    for conv in page.query_selector_all(".l2-converter"):
+        outputs = lambda: [o.inner_text() for o in conv.query_selector_all("[data-l2-output]")]  # noqa: E731
+        before = outputs()
+        first = conv.query_selector("input[data-l2-input]")
+        first.fill(str(float(first.input_value() or 1) * 10))
+        first.dispatch_event("input")
+        assert outputs() != before, f"{doc}: the converter did not react to a new value"
+    assert v.errors == [], v.errors
+
+
+@pytest.mark.parametrize("doc", PAGES)
+def test_accessibility_has_no_serious_violations(visit, doc):
+    v = visit(doc)
+    v.page.add_script_tag(path=str(AXE_JS))
+    violations = v.page.evaluate(
+        """async () => (await axe.run(document, {resultTypes: ['violations']})).violations
+             .map(x => ({id: x.id, impact: x.impact, help: x.help, nodes: x.nodes.length,
+                         where: x.nodes.slice(0, 3).map(n => n.target.join(' '))}))""")
+    bad = [x for x in violations if x["impact"] in ("serious", "critical")]
+    assert bad == [], json.dumps(bad, indent=1)
+
+
+def test_search_finds_weight_decay(visit):
+    v = visit("search")
+    v.page.goto(f"{v.site}/search.html?q=weight+decay")
+    v.page.wait_for_selector("#search-results ul.search li", timeout=20000)
+    hits = v.page.eval_on_selector_all("#search-results ul.search li a", "as => as.map(a => a.href)")
+    assert any("notebooks/" in h for h in hits), hits
+
+
+def test_chapters_have_numbers_prev_next_equation_links_and_ipynb_download(visit):
+    v = visit(CHAPTERS[0])
+    page = v.page
+    title = page.inner_text("h1:has(.section-number)")
+    assert re.match(r"^1\.", title), title
+    assert page.query_selector(".prev-next-area a.left-prev") and page.query_selector(".prev-next-area a.right-next")
+    eq = page.query_selector("#equation-ch1-cost")
+    assert eq is not None and eq.query_selector("mjx-container")
+    # a reference to the equation links to it
+    assert page.query_selector("a[href='#equation-ch1-cost']")
+    links = page.eval_on_selector_all("a[href$='.ipynb']", "as => as.map(a => a.getAttribute('href'))")
+    assert links, "no .ipynb download link"
+    target = (HTML / "notebooks" / links[0]).resolve()
+    assert target.is_file() and json.loads(target.read_text())["cells"]
+
+
+def test_figures_stay_legible_in_dark_mode(visit):
+    """In dark mode every figure still shows dark ink on a light ground (the PNGs are opaque white)."""
+    import io
+
+    from PIL import Image
+
+    v = visit(CHAPTERS[0], color_scheme="dark")
+    page = v.page
+    page.evaluate("localStorage.setItem('mode', 'dark'); localStorage.setItem('theme', 'dark')")
+    page.reload(wait_until="networkidle")
+    assert page.evaluate("document.documentElement.dataset.theme") == "dark"
+    body = page.evaluate("getComputedStyle(document.body).backgroundColor")
+    assert sum(int(c) for c in re.findall(r"\d+", body)[:3]) < 150, f"page is not dark: {body}"
+    imgs = page.query_selector_all(".cell_output img, img.l2-frame")
+    assert imgs
+    for img in imgs:
+        img.scroll_into_view_if_needed()
+        shot = Image.open(io.BytesIO(img.screenshot())).convert("L")
+        ground = sorted(shot.getdata())[len(shot.getdata()) // 2]   # median pixel: the figure's ground
+        ink = min(shot.getdata())
+        assert ground > 150 and ink < 90, f"figure not legible in dark mode: ground {ground}, ink {ink}"
+
+
+def test_page_weight_of_stored_notebooks_is_reviewable():
+    for nb in sorted((ROOT / "notebooks").glob("*.ipynb")):
+        assert nb.stat().st_size < 2_000_000, f"{nb.name} is {nb.stat().st_size / 1e6:.1f} MB"
