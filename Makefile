@@ -38,5 +38,12 @@ lab: setup
 execute: setup
 	PYTHONHASHSEED=0 $(PY) scripts/execute_notebooks.py
 
+# Benchmarks (see BENCHMARKS.md): PyTorch, the training benchmark's reference, is installed from
+# benchmarks/requirements.txt on top of the book's pins (--no-deps: no pin moves), CPU build only.
+bench: setup
+	$(PY) -m pip install --quiet --no-deps -r benchmarks/requirements.txt
+	$(PY) -c "import torch, sys; sys.exit('make bench: torch must be the CPU build, got CUDA ' + str(torch.version.cuda)) if torch.version.cuda else None"
+	PYTHONHASHSEED=0 $(PY) benchmarks/run.py
+
 clean:
 	rm -rf _build
