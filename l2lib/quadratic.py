@@ -321,8 +321,9 @@ def plot_compromise(q: Quadratic, w_tilde, grid, path=None, ax=None, levels: int
     level = float(data_loss(q, w_tilde))
     if level > f_star + 1e-12 * max(1.0, abs(f_star)):
         ax.contour(xx, yy, F, levels=[level], colors=OKABE_ITO[2], linewidths=1.6)
-    ax.plot(*w_star, marker="*", ms=13, color="black", ls="none", label=r"$w^*$ (data only)")
-    ax.plot(*w_tilde, marker="o", ms=8, color=OKABE_ITO[5], mec="white", ls="none", label=r"$\tilde w$ (regularized)")
+    ax.plot(*w_star, marker="*", ms=13, color="black", ls="none", label=r"$w^*$ (data only)", zorder=4)
+    ax.plot(*w_tilde, marker="o", ms=7, color=OKABE_ITO[5], mec="white", ls="none", label=r"$\tilde w$ (regularized)",
+            zorder=5)
     ax.plot(0, 0, marker="+", ms=10, color="black", ls="none")
     ax.set_xlim(xx.min(), xx.max())
     ax.set_ylim(yy.min(), yy.max())
