@@ -99,6 +99,22 @@ def measure(pages: list[str], root: Path = HTML) -> list[dict]:
     return out
 
 
+def measure_on_disk(pages: list[str], root: Path = HTML) -> list[dict]:
+    """Without a browser: the HTML file plus the local ``_images/`` files its ``<img>`` tags name."""
+    from bs4 import BeautifulSoup
+
+    out = []
+    for page_path in pages:
+        f = root / page_path
+        soup = BeautifulSoup(f.read_text(encoding="utf-8"), "html.parser")
+        imgs = {(f.parent / im["src"]).resolve() for im in soup.find_all("img", src=True)
+                if "_images/" in im["src"] and not im["src"].startswith("data:")}
+        own = f.stat().st_size + sum(p.stat().st_size for p in imgs if p.exists())
+        out.append({"page": page_path, "html_bytes": f.stat().st_size, "own_bytes": own, "total_bytes": None,
+                    "requests": None, "by_category": {}, "interactive_figures": len(soup.select(".l2-frames"))})
+    return out
+
+
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--html", default=str(HTML), help="built site (default: the one bench_book.py made)")
@@ -108,7 +124,11 @@ def main(argv=None) -> int:
         print(f"no built site in {root}: run benchmarks/bench_book.py first", file=sys.stderr)
         return 1
     pages = sorted(str(p.relative_to(root)) for p in (root / "notebooks").glob("*.html"))
-    res = {"pages": measure(pages, root), "machine": machine()}
+    if Path("/usr/bin/chromium").exists():
+        res = {"pages": measure(pages, root), "browser": "chromium (Playwright)", "machine": machine()}
+    else:
+        print("no /usr/bin/chromium: measuring the files on disk instead of a browser load", file=sys.stderr)
+        res = {"pages": measure_on_disk(pages, root), "browser": None, "machine": machine()}
     write_result("pages", res)
     return 0
 

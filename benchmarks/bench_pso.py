@@ -75,6 +75,43 @@ def run(rounds: int = 5, m: int = 40, hidden: int = 8, activation: str = "tanh",
             "speedup_vs_loop_same_cost": summary(speedup_same), "speedup_vs_loop_plain_cost": summary(speedup_plain)}
 
 
+def breakdown(m: int = 40, hidden: int = 8, activation: str = "tanh", particles: int = 40, lam: float = 1.0,
+              reps: int = 200) -> dict:
+    """Microseconds per cost evaluation, split: the swarm's batched cost per particle, the hidden layer's
+    activation alone on the swarm's pre-activations, one particle's cost (loop), and its activation alone."""
+    import numpy as np
+
+    import l2lib as L
+    from l2lib import pso
+    from l2lib.network import _act
+
+    X, y = L.make_moons(m, noise=0.35, rng=3)
+    like = L.init_params([2, hidden, 1], rng=0, hidden=activation)
+    n = sum(W.size + b.size for W, b in like)
+    f = pso.network_objective(like, X, y, lam, hidden=activation)
+    T = np.random.default_rng(0).uniform(-1, 1, (particles, n))
+    Zs = np.random.default_rng(1).normal(0, 2, (particles, m, hidden))
+    Z1 = Zs[:1]
+
+    def per_call(g, k=reps):
+        g()
+        best = np.inf
+        for _ in range(5):
+            t0 = time.perf_counter()
+            for _ in range(k):
+                g()
+            best = min(best, (time.perf_counter() - t0) / k)
+        return best
+
+    swarm = per_call(lambda: f(T)) / particles
+    swarm_act = per_call(lambda: _act(Zs, activation)) / particles
+    one = per_call(lambda: f(T[:1]))
+    one_act = per_call(lambda: _act(Z1, activation))
+    return {"us_per_eval_swarm": 1e6 * swarm, "us_per_eval_swarm_activation": 1e6 * swarm_act,
+            "us_per_eval_one": 1e6 * one, "us_per_eval_one_activation": 1e6 * one_act,
+            "note": "best of 5 blocks; the PSO update itself (velocities, positions, bests) is not included"}
+
+
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--rounds", type=int, default=5)
@@ -88,7 +125,10 @@ def main(argv=None) -> int:
               f"{e['loop_same_cost']['median']:.0f}, loop (plain cost) {e['loop_plain_cost']['median']:.0f}; speed-up "
               f"{res['speedup_vs_loop_same_cost']['median']:.1f}x / {res['speedup_vs_loop_plain_cost']['median']:.1f}x",
               flush=True)
-    write_result("pso", {"runs": runs, "machine": machine()})
+    b = breakdown()
+    print(f"per evaluation: swarm {b['us_per_eval_swarm']:.1f} us (activation {b['us_per_eval_swarm_activation']:.1f} us), "
+          f"one particle {b['us_per_eval_one']:.1f} us (activation {b['us_per_eval_one_activation']:.1f} us)")
+    write_result("pso", {"runs": runs, "breakdown": b, "machine": machine()})
     return 0
 
 
