@@ -99,11 +99,26 @@ def _check_labels(y, m: int) -> np.ndarray | None:
     return y
 
 
-def _strata(m: int, y, rng: np.random.Generator) -> list[np.ndarray]:
-    """Shuffled row indices, one array per class (one array for all rows when ``y`` is None)."""
+def stratified_permutation(m: int, rng=None, y=None) -> np.ndarray:
+    """A random order of ``range(m)`` whose every prefix keeps the class proportions of ``y``.
+
+    The classes are shuffled separately and interleaved evenly, so
+    ``order[:n]`` holds each class in proportion (to within one example).
+    Prefixes of one order are nested: ``order[:50]`` is inside ``order[:100]``.
+    Without ``y`` this is a plain random permutation.
+
+    >>> order = stratified_permutation(6, rng=0, y=[0, 0, 0, 0, 1, 1])
+    >>> sorted(order.tolist()), [int(v) for v in np.array([0, 0, 0, 0, 1, 1])[order[:3]]]
+    ([0, 1, 2, 3, 4, 5], [0, 1, 0])
+    """
+    m = check_int("m", m, 1)
+    y = _check_labels(y, m)
+    rng = check_rng(rng)
     if y is None:
-        return [rng.permutation(m)]
-    return [rng.permutation(np.flatnonzero(y == c)) for c in np.unique(y)]
+        return rng.permutation(m)
+    strata = [rng.permutation(np.flatnonzero(y == c)) for c in np.unique(y)]
+    keys = np.concatenate([(np.arange(len(s)) + 0.5) / len(s) for s in strata])   # position in [0, 1)
+    return np.concatenate(strata)[np.argsort(keys, kind="stable")]
 
 
 def holdout_indices(m: int, dev_fraction: float = 0.2, test_fraction: float = 0.0, rng=None,
@@ -128,10 +143,7 @@ def holdout_indices(m: int, dev_fraction: float = 0.2, test_fraction: float = 0.
     n_dev, n_test = int(round(f_dev * m)), int(round(f_test * m))
     if m - n_dev - n_test < 1:
         raise ValueError(_msg("dev_fraction", f"small enough to leave training examples (m = {m})", dev_fraction))
-    # Interleave the classes so that any prefix of `order` is (nearly) stratified.
-    strata = _strata(m, y, rng)
-    keys = np.concatenate([(np.arange(len(s)) + 0.5) / len(s) for s in strata])
-    order = np.concatenate(strata)[np.argsort(keys, kind="stable")]
+    order = stratified_permutation(m, rng, y)
     test, dev, train = order[:n_test], order[n_test:n_test + n_dev], order[n_test + n_dev:]
     return Split(np.sort(train), np.sort(dev), np.sort(test))
 
@@ -152,7 +164,8 @@ def kfold_indices(m: int, k: int = 5, rng=None, y=None) -> list[tuple[np.ndarray
     rng = check_rng(rng)
     fold = np.empty(m, dtype=int)
     start = 0
-    for idx in _strata(m, y, rng):
+    strata = [rng.permutation(m)] if y is None else [rng.permutation(np.flatnonzero(y == c)) for c in np.unique(y)]
+    for idx in strata:
         fold[idx] = (start + np.arange(len(idx))) % k   # continue the round-robin where the last class stopped
         start = (start + len(idx)) % k
     return [(np.flatnonzero(fold != f), np.flatnonzero(fold == f)) for f in range(k)]
@@ -227,7 +240,8 @@ def train_many(params, X, y, lams, train_weights, lr: float = 0.5, epochs: int =
     params : list of (W, b)
         Starting point shared by all networks (single-network shapes), or
         already batched with a leading axis of length C.
-    X : (m, n_0) array; y : labels for all m rows.
+    X : (m, n_0) array shared by all networks, or (C, m, n_0) with one input matrix per network
+        (e.g. standardized with each split's own statistics); y : labels for all m rows.
     lams : (C,) array of λ values.
     train_weights : (C, m) array, each row 0 or ``1/m_c`` (see :func:`split_weights`).
     eval_weights : (C, m) array, optional
@@ -240,9 +254,16 @@ def train_many(params, X, y, lams, train_weights, lr: float = 0.5, epochs: int =
     params : list of (W, b) with a leading axis C.
     history : dict of arrays ``epoch`` (n_rec,), ``train``, ``dev``, ``penalty`` (n_rec, C).
     """
-    X = check_X(X)
     lams = np.asarray([check_lam(v, "lams") for v in np.ravel(lams)], dtype=float)
-    C, m = len(lams), X.shape[0]
+    C = len(lams)
+    X = np.asarray(X, dtype=float)
+    if X.ndim == 3 and X.shape[0] == C:
+        check_X(X[0])
+        if not np.all(np.isfinite(X)):
+            raise ValueError(_msg("X", "an array of finite values", "an array containing NaN or inf"))
+    else:
+        X = check_X(X)
+    m = X.shape[-2]
     S = _check_weights(train_weights, "train_weights", C, m)
     E = None if eval_weights is None else _check_weights(eval_weights, "eval_weights", C, m)
     lr = check_positive("lr", lr)
@@ -252,7 +273,13 @@ def train_many(params, X, y, lams, train_weights, lr: float = 0.5, epochs: int =
     check_choice("output", output, OUTPUT)
     n_out = params[-1][0].shape[-1]
     Y = targets(y, output, n_out, m)
-    m_c = 1.0 / S.max(axis=1)                                   # training-set size of each network
+    m_c = np.round(1.0 / S.max(axis=1))                         # training-set size of each network
+    bad = lr * lams / m_c >= 2
+    if bad.any():
+        c = int(np.argmax(bad))
+        raise ValueError(_msg("lams", "such that lr*lam/m < 2 for every network (the decay factor "
+                              "1 - lr*lam/m must stay above -1)", f"lam={lams[c]!r} with m={int(m_c[c])} "
+                              f"and lr={lr!r}"))
     decay = (lams / m_c)[:, None, None]                         # λ_c / m_c
     P = [(np.broadcast_to(W, (C, *W.shape[-2:])).astype(float, copy=True),
           np.broadcast_to(b, (C, b.shape[-1])).astype(float, copy=True)) for W, b in params]
@@ -319,17 +346,20 @@ def split_weights(splits: Sequence, m: int) -> tuple[np.ndarray, np.ndarray]:
 
 def validation_curve(X, y, lams, splits, hidden_sizes: Sequence[int] = (8,), lr: float = 0.5,
                      epochs: int = 500, rng=0, hidden: str = "relu", output: str = "sigmoid",
-                     record_every: int = 0) -> ValidationCurve:
+                     record_every: int = 0, standardize_each: bool = True) -> ValidationCurve:
     r"""Train one network per (split, λ) and measure training and dev error.
 
     Every network starts from the *same* random initialization (drawn with
     ``rng``), so differences along the curve come from λ alone. Training is
     full-batch gradient descent for ``epochs`` steps on the book's cost over the
-    split's training rows (:func:`train_many`).
+    split's training rows (:func:`train_many`). With ``standardize_each`` (the
+    default) every split's inputs are standardized with the mean and standard
+    deviation of *its own training rows* (:func:`standardize`), so no statistic
+    of a dev row reaches the training.
 
     Parameters
     ----------
-    X : (m, n_0) array, already standardized; y : (m,) labels.
+    X : (m, n_0) array of raw features; y : (m,) labels.
     lams : sequence of λ values (n_lams,).
     splits : list of ``(train_idx, dev_idx)`` pairs, e.g. ``[holdout_indices(...)[:2]]``
         or :func:`kfold_indices`. Pairs need not partition the rows.
@@ -352,6 +382,9 @@ def validation_curve(X, y, lams, splits, hidden_sizes: Sequence[int] = (8,), lr:
     p0 = init_params(sizes, rng=rng, hidden=hidden)
     S_c, D_c = np.repeat(S, n_l, axis=0), np.repeat(D, n_l, axis=0)      # config c = (split, λ)
     lam_c = np.tile(lams, n_s)
+    if standardize_each:
+        Xs = np.stack([standardize(X[S[s] > 0], X)[1] for s in range(n_s)])  # (n_s, m, n_0)
+        X = np.repeat(Xs, n_l, axis=0)
     P, hist = train_many(p0, X, y, lam_c, S_c, lr, epochs, hidden, output, D_c, record_every)
     A, Z = _forward_many(P, X, hidden, output)
     Y = targets(y, output, n_out, m)
@@ -404,3 +437,74 @@ def best_lambda(curve: ValidationCurve, rule: str = "min") -> float:
         return float(curve.lams[i])
     ok = np.flatnonzero(mean <= mean[i] + se[i])
     return float(np.max(np.asarray(curve.lams)[ok]))
+
+
+# ------------------------------------------------------------------ figures
+def lam_positions(lams) -> np.ndarray:
+    """x positions for λ values on a log axis, with λ = 0 drawn one grid step left of the smallest λ > 0.
+
+    >>> lam_positions([0.0, 0.1, 1.0]).tolist()
+    [0.01, 0.1, 1.0]
+    """
+    lams = np.asarray(lams, dtype=float)
+    pos = lams[lams > 0]
+    if pos.size == 0:
+        raise ValueError(_msg("lams", "a sequence with at least one positive λ", lams.tolist()))
+    step = pos[1] / pos[0] if pos.size > 1 else 10.0
+    return np.where(lams > 0, lams, pos.min() / step)
+
+
+def lam_axis(ax, lams, label: str = "λ (log scale)"):
+    """Log-scaled λ axis whose leftmost tick reads 0 when the grid starts at λ = 0; returns ``ax``."""
+    x = lam_positions(lams)
+    ax.set_xscale("log")
+    ticks = [v for v in x if np.isclose(np.log10(v), np.round(np.log10(v)))]
+    if np.asarray(lams)[0] == 0 and x[0] not in ticks:
+        ticks = [x[0], *ticks]
+    ax.set_xticks(ticks)
+    ax.set_xticklabels(["0" if (np.asarray(lams)[0] == 0 and t == x[0]) else f"{t:g}" for t in ticks])
+    ax.minorticks_off()
+    ax.set_xlabel(label)
+    return ax
+
+
+def plain_log_axis(ax, axis: str = "y"):
+    """Log scale on ``axis`` ("x" or "y") with tick labels as plain numbers (0.01, 0.1, 1), no minor labels.
+
+    Plain labels avoid LaTeX-style ``10^{-2}`` text, which is also slow to
+    render in every frame of a slider. Returns ``ax``.
+    """
+    from matplotlib.ticker import FuncFormatter, NullFormatter
+
+    check_choice("axis", axis, ("x", "y"))
+    target = ax.yaxis if axis == "y" else ax.xaxis
+    (ax.set_yscale if axis == "y" else ax.set_xscale)("log")
+    target.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}"))
+    target.set_minor_formatter(NullFormatter())
+    return ax
+
+
+def plot_validation_curve(curve: ValidationCurve, ax=None, split: int | None = None, train: bool = True,
+                          band: bool = True):
+    """Training and dev loss against λ (log axis); mean over splits with a ±1 SE band, or one ``split``.
+
+    Returns the axes.
+    """
+    import matplotlib.pyplot as plt
+
+    from .plotting import OKABE_ITO
+
+    ax = ax or plt.gca()
+    x = lam_positions(curve.lams)
+    rows = slice(None) if split is None else slice(split, split + 1)
+    dev = curve.dev_loss[rows]
+    mean = dev.mean(axis=0)
+    if train:
+        ax.plot(x, curve.train_loss[rows].mean(axis=0), "-s", color=OKABE_ITO[4], ms=4, label="training loss")
+    ax.plot(x, mean, "-o", color=OKABE_ITO[5], ms=4, label="dev loss")
+    if band and dev.shape[0] > 1:
+        se = dev.std(axis=0, ddof=1) / np.sqrt(dev.shape[0])
+        ax.fill_between(x, mean - se, mean + se, color=OKABE_ITO[5], alpha=0.2, lw=0, label="dev ± 1 SE")
+    lam_axis(ax, curve.lams)
+    ax.set_ylabel("data term (mean cross-entropy)")
+    return ax
