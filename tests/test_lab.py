@@ -37,6 +37,7 @@ import urllib.parse
 import urllib.request
 from pathlib import Path
 
+import psutil
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -50,7 +51,7 @@ CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networki
                  "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1"]
 SERVER_START_S = 60      # jupyter lab answering /api/status
 UI_TIMEOUT_MS = 45_000   # default wait for a selector or an action
-RUN_ALL_TIMEOUT_S = 180  # the whole chapter in the live kernel (~15 s idle, ~60 s on a loaded machine)
+RUN_ALL_TIMEOUT_S = 180  # chapter 1 in the live kernel: 25-45 s measured with 2 busy cores
 FRAME_TIMEOUT_MS = 20_000  # slider moved → new frame from the kernel
 
 
@@ -138,14 +139,18 @@ def _start_server(tmp: Path) -> LabServer:
             proc = subprocess.Popen(cmd, cwd=root, env=env, stdout=fh, stderr=subprocess.STDOUT,
                                     stdin=subprocess.DEVNULL, start_new_session=True)
         server = LabServer(proc, f"http://127.0.0.1:{port}", token, root, log)
-        deadline = time.monotonic() + SERVER_START_S
-        while time.monotonic() < deadline and proc.poll() is None:
-            try:
-                server.api("/api/status")
-                return server
-            except (urllib.error.URLError, ConnectionError, TimeoutError, OSError) as exc:
-                last = exc
-                time.sleep(0.25)
+        try:
+            deadline = time.monotonic() + SERVER_START_S
+            while time.monotonic() < deadline and proc.poll() is None:
+                try:
+                    server.api("/api/status")
+                    return server
+                except (urllib.error.URLError, ConnectionError, TimeoutError, OSError) as exc:
+                    last = exc
+                    time.sleep(0.25)  # a short poll, not a synchronisation
+        except BaseException:  # interrupted while waiting: do not leave the server behind
+            _stop_server(server)
+            raise
         _stop_server(server)
         if "already in use" not in _log_tail(log, 5):
             break
@@ -154,8 +159,6 @@ def _start_server(tmp: Path) -> LabServer:
 
 def _stop_server(server: LabServer) -> None:
     """Shut the server down (kernels first), then make sure it and its kernels are gone."""
-    import psutil
-
     proc = server.proc
     try:
         children = psutil.Process(proc.pid).children(recursive=True)
@@ -185,16 +188,15 @@ def _stop_server(server: LabServer) -> None:
 
 
 # ---------------------------------------------------------------------- fixtures
-@pytest.fixture
-def playwright_api():
+def _playwright_or_skip():
     """Playwright's sync API, or skip/fail (see module docstring) when the browser is unavailable."""
     if not CHROMIUM.exists():
         _missing(f"{CHROMIUM} is missing: install Debian's chromium package to run the JupyterLab test")
     try:
-        from playwright.sync_api import sync_playwright as sp
+        from playwright.sync_api import sync_playwright
     except ImportError as exc:
         _missing(f"Playwright's Python package is not importable ({exc}); it is pinned in requirements.txt")
-    return sp
+    return sync_playwright
 
 
 @pytest.fixture
@@ -208,9 +210,9 @@ def lab_server(tmp_path_factory):
 
 
 @pytest.fixture
-def lab_page(playwright_api, lab_server):
-    """A Chromium page that may only talk to 127.0.0.1; records what it refused."""
-    with playwright_api() as p:
+def lab_page(lab_server):
+    """A Chromium page that may only talk to 127.0.0.1, and the list of requests it refused."""
+    with _playwright_or_skip()() as p:
         browser = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True)
         try:
             context = browser.new_context(viewport={"width": 1280, "height": 1000}, service_workers="block")
@@ -227,8 +229,7 @@ def lab_page(playwright_api, lab_server):
             context.route("**/*", only_local)
             pg = context.new_page()
             pg.set_default_timeout(UI_TIMEOUT_MS)
-            pg.blocked_requests = blocked
-            yield pg
+            yield pg, blocked
         finally:
             browser.close()
 
@@ -246,6 +247,12 @@ def _frames_of_last_slider(nb: dict) -> tuple[list[bytes], list[str]]:
     raise AssertionError("The saved notebook has no live interactive figure (widget + text/html frames).")
 
 
+def _shown_frame(img, frames: list[bytes]) -> int | None:
+    """Index of the precomputed frame the widget's <img> shows (None: none of them)."""
+    data = _img_bytes(img)
+    return frames.index(data) if data in frames else None
+
+
 def _img_bytes(img) -> bytes:
     """The bytes behind the widget's <img> (a blob: URL made from the kernel's PNG)."""
     b64 = img.evaluate("""async (el) => {
@@ -255,8 +262,12 @@ def _img_bytes(img) -> bytes:
     return base64.b64decode(b64)
 
 
-def test_lab_slider_redraws_from_live_kernel(lab_server, lab_page):
-    page = lab_page
+def test_lab_slider_redraws_from_live_kernel(request):
+    _playwright_or_skip()  # before the server starts: a missing browser fails (CI) or skips here
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
+    lab_server = request.getfixturevalue("lab_server")
+    page, refused = request.getfixturevalue("lab_page")
     name, t0 = NOTEBOOK.name, time.monotonic()
 
     def phase(what: str) -> None:  # shown by pytest only when the test fails
@@ -274,14 +285,20 @@ def test_lab_slider_redraws_from_live_kernel(lab_server, lab_page):
     # Run → Run All Cells, through the menu bar as a reader would.
     page.get_by_role("menuitem", name="Run", exact=True).click()
     page.locator('.lm-Menu .lm-Menu-item[data-command="runmenu:run-all"]').click()
-    # The copy had no execution counts: done when every code cell has one and the kernel is idle.
-    page.wait_for_function("""() => { const w = window.jupyterapp.shell.currentWidget;
-        const cells = w.content.model.cells; let ok = true;
+    # The copy had no execution counts: done when every code cell has one and the kernel is
+    # idle; stop early on an error output (Run All stops there) or a dead kernel.
+    state = page.wait_for_function("""() => { const w = window.jupyterapp.shell.currentWidget;
+        const status = w.sessionContext.session?.kernel?.status;
+        if (status === 'dead') return 'the kernel died';
+        const cells = w.content.model.cells; let ran = true;
         for (let i = 0; i < cells.length; i++) { const c = cells.get(i);
-            if (c.type === 'code' && !c.executionCount) ok = false; }
-        return ok && w.sessionContext.session.kernel.status === 'idle'; }""",
-                           timeout=RUN_ALL_TIMEOUT_S * 1000, polling=250)
-    phase("Run All Cells finished")
+            if (c.type !== 'code') continue;
+            for (let j = 0; j < c.outputs.length; j++)
+                if (c.outputs.get(j).type === 'error') return 'an error output';
+            if (!c.executionCount) ran = false; }
+        return ran && status === 'idle' && 'done'; }""",
+                                   timeout=RUN_ALL_TIMEOUT_S * 1000, polling=250).json_value()
+    phase(f"Run All Cells: {state}")
 
     # File → Save Notebook, then read the saved copy back: every code cell ran, none raised.
     saved = lab_server.root / name
@@ -296,10 +313,11 @@ def test_lab_slider_redraws_from_live_kernel(lab_server, lab_page):
     assert saved.stat().st_mtime_ns != mtime0, "File → Save Notebook did not write the notebook"
     nb = json.loads(saved.read_text())
     code = [c for c in nb["cells"] if c["cell_type"] == "code"]
-    assert code and all(c.get("execution_count") for c in code), "the saved notebook has cells that never ran"
     errors = [f"cell {i}: {o.get('ename')}: {o.get('evalue')}" for i, c in enumerate(nb["cells"])
               for o in c.get("outputs", []) if o.get("output_type") == "error"]
     assert not errors, "the chapter raised in JupyterLab:\n" + "\n".join(errors)
+    assert state == "done", f"Run All Cells ended with {state}. Server log:\n{_log_tail(lab_server.log)}"
+    assert code and all(c.get("execution_count") for c in code), "the saved notebook has cells that never ran"
     frames, labels = _frames_of_last_slider(nb)
     assert len(frames) == len(labels) >= 3
     phase(f"saved: {len(code)} code cells, no errors, {len(frames)} slider frames")
@@ -314,19 +332,25 @@ def test_lab_slider_redraws_from_live_kernel(lab_server, lab_page):
     src = img.get_attribute("src")
     assert src and src.startswith(("blob:", "data:")), src
     assert readout.inner_text().strip() == labels[0]
-    assert _img_bytes(img) == frames[0], "the live widget does not show the first precomputed frame"
+    assert _shown_frame(img, frames) == 0, "the live widget does not show the frame of the first λ"
 
     # Keyboard on the slider handle: one step right, then to the end. Each time the
     # kernel's callback must put the frame of the new λ into the <img>.
     for key, k in [("ArrowRight", 1), ("End", len(frames) - 1)]:
         before = img.get_attribute("src")
         handle.press(key)
-        page.wait_for_function("([el, old]) => el.src && el.src !== old", arg=[img.element_handle(), before],
-                               timeout=FRAME_TIMEOUT_MS, polling=100)
+        try:
+            page.wait_for_function("([el, old]) => el.src && el.src !== old", arg=[img.element_handle(), before],
+                                   timeout=FRAME_TIMEOUT_MS, polling=100)
+            redrawn = True
+        except PlaywrightTimeout:
+            redrawn = False
+        assert redrawn, (f"after {key} on the slider (readout now {readout.inner_text().strip()!r}) the image did "
+                         f"not change within {FRAME_TIMEOUT_MS / 1000:g} s: no new frame came from the kernel")
         assert float(handle.get_attribute("aria-valuenow")) == k
         assert readout.inner_text().strip() == labels[k]
-        assert _img_bytes(img) == frames[k], f"after {key} the image is not the frame for λ = {labels[k]}"
+        assert _shown_frame(img, frames) == k, f"after {key} the image is not the frame for λ = {labels[k]}"
         phase(f"{key}: new frame for λ = {labels[k]}")
 
     assert lab_server.proc.poll() is None, "the server died during the test:\n" + _log_tail(lab_server.log)
-    print("requests refused (not to 127.0.0.1):", page.blocked_requests)
+    assert not refused, f"the page tried to reach beyond 127.0.0.1: {refused}"
