@@ -1,5 +1,6 @@
 """Tests of l2lib.pso: the batched regularized cost and the particle swarm optimizer."""
 import math
+import warnings
 
 import numpy as np
 import pytest
@@ -76,6 +77,20 @@ def test_batched_logits_match_forward():
     for p in range(3):
         _, cache = L.forward(L.unflatten(T[p], like), X, "relu", "softmax")
         np.testing.assert_allclose(Z[p], cache.Z[-1], rtol=1e-12, atol=1e-14)
+
+
+def test_tanh_swarm_matches_forward_for_huge_preactivations():
+    # pre-activations far beyond where exp(2z) overflows: still finite, no warning, equal to np.tanh's
+    rng = np.random.default_rng(6)
+    like = L.init_params([2, 4, 1], rng=0, hidden="tanh")
+    X = rng.normal(size=(9, 2))
+    T = rng.normal(size=(3, L.flatten(like).size)) * np.array([[1.0], [1e3], [1e6]])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        Z = batched_logits(T, like, X, hidden="tanh")
+    for p in range(3):
+        _, cache = L.forward(L.unflatten(T[p], like), X, "tanh", "sigmoid")
+        np.testing.assert_allclose(Z[p], cache.Z[-1], rtol=1e-12, atol=1e-9 * (1 + np.abs(T[p]).max()))
 
 
 def test_single_vector_counts_as_one_particle(moons):
