@@ -13,10 +13,10 @@ and :math:`\hat\lambda = \arg\min_\lambda E_{\text{dev}}(\lambda)`. The dev erro
 has no penalty: it measures predictions only. k-fold cross-validation averages
 :math:`E_{\text{dev}}` over k splits whose dev parts partition the data.
 
-:func:`validation_curve` trains one network per (split, λ) pair *at once*: the
-parameters carry a leading axis of length ``n_splits * n_lams`` and every
-gradient step is a handful of batched matrix products, so a whole curve costs
-about as much as a few single trainings.
+:func:`validation_curve` trains one network per (split, λ) pair; for each split
+:func:`l2lib.train_many` trains the whole λ grid at once, with a leading axis
+of length ``n_lams`` on every matrix, so a curve costs about as much as a few
+single trainings.
 """
 from __future__ import annotations
 
@@ -27,9 +27,8 @@ from typing import NamedTuple, Sequence
 
 import numpy as np
 
-from ._validate import (_msg, check_choice, check_int, check_lam, check_positive, check_real, check_rng,
-                        check_X)
-from .network import HIDDEN, OUTPUT, _act, _act_grad, example_losses, init_params, sigmoid, softmax, targets
+from ._validate import _msg, check_choice, check_int, check_lam, check_positive, check_real, check_rng, check_X
+from .network import init_params
 
 _BREAST_CANCER = "breast_cancer_wisconsin.csv"
 
@@ -194,214 +193,94 @@ class ValidationCurve(NamedTuple):
     params: list
 
 
-def _forward_many(params, X, hidden: str, output: str):
-    """Forward pass of C networks on shared inputs: returns activations [(C, m, n_l)] and Z."""
-    A, Z = [X], []
-    for l, (W, b) in enumerate(params):
-        z = (A[-1] @ W) + b[:, None, :]               # (m, n) @ (C, n, k) broadcasts to (C, m, k)
-        Z.append(z)
-        if l < len(params) - 1:
-            A.append(_act(z, hidden))
-        else:
-            C, m, k = z.shape
-            flat = z.reshape(C * m, k)
-            out = sigmoid(flat) if output == "sigmoid" else softmax(flat) if output == "softmax" else flat
-            A.append(out.reshape(C, m, k))
-    return A, Z
-
-
-def _losses_many(Z_out: np.ndarray, Y: np.ndarray, output: str) -> np.ndarray:
-    """Per-example losses, shape (C, m), of C networks' outputs against shared targets ``Y`` (m, k)."""
-    C, m, k = Z_out.shape
-    return example_losses(Z_out.reshape(C * m, k), np.tile(Y, (C, 1)), output).reshape(C, m)
-
-
-def _correct_many(A_out: np.ndarray, y: np.ndarray, output: str) -> np.ndarray:
-    """1.0 where a network classifies an example correctly, shape (C, m); NaN for regression."""
-    if output == "identity":
-        return np.full(A_out.shape[:2], np.nan)
-    pred = (A_out[..., 0] >= 0.5).astype(int) if output == "sigmoid" else A_out.argmax(axis=2)
-    return (pred == y.reshape(-1)[None, :]).astype(float)
-
-
-def train_many(params, X, y, lams, train_weights, lr: float = 0.5, epochs: int = 500,
-               hidden: str = "relu", output: str = "sigmoid", eval_weights=None, record_every: int = 0):
-    r"""Full-batch gradient descent on C networks at once, each with its own λ and training rows.
-
-    Network c minimizes
-    :math:`\sum_i s_{ci} L^{(i)} + \frac{\lambda_c}{2 m_c}\sum_l\lVert W_l\rVert_F^2` with
-    ``train_weights`` :math:`s_{ci} = 1/m_c` on its :math:`m_c` training rows and 0
-    elsewhere — exactly the book's cost on those rows. One step is
-    :math:`W_l \leftarrow W_l - \eta(\partial J_{\text{data}}/\partial W_l + \tfrac{\lambda_c}{m_c}W_l)`,
-    biases without the penalty term, as in :func:`l2lib.train`.
-
-    Parameters
-    ----------
-    params : list of (W, b)
-        Starting point shared by all networks (single-network shapes), or
-        already batched with a leading axis of length C.
-    X : (m, n_0) array shared by all networks, or (C, m, n_0) with one input matrix per network
-        (e.g. standardized with each split's own statistics); y : labels for all m rows.
-    lams : (C,) array of λ values.
-    train_weights : (C, m) array, each row 0 or ``1/m_c`` (see :func:`split_weights`).
-    eval_weights : (C, m) array, optional
-        Rows of a second set (dev) to record; its losses are reported as ``dev``.
-    record_every : int
-        Record losses every this many epochs (0: only at the end).
-
-    Returns
-    -------
-    params : list of (W, b) with a leading axis C.
-    history : dict of arrays ``epoch`` (n_rec,), ``train``, ``dev``, ``penalty`` (n_rec, C).
-    """
-    lams = np.asarray([check_lam(v, "lams") for v in np.ravel(lams)], dtype=float)
-    C = len(lams)
-    X = np.asarray(X, dtype=float)
-    if X.ndim == 3 and X.shape[0] == C:
-        check_X(X[0])
-        if not np.all(np.isfinite(X)):
-            raise ValueError(_msg("X", "an array of finite values", "an array containing NaN or inf"))
-    else:
-        X = check_X(X)
-    m = X.shape[-2]
-    S = _check_weights(train_weights, "train_weights", C, m)
-    E = None if eval_weights is None else _check_weights(eval_weights, "eval_weights", C, m)
-    lr = check_positive("lr", lr)
-    epochs = check_int("epochs", epochs, 0)
-    record_every = check_int("record_every", record_every, 0)
-    check_choice("hidden", hidden, HIDDEN)
-    check_choice("output", output, OUTPUT)
-    n_out = params[-1][0].shape[-1]
-    Y = targets(y, output, n_out, m)
-    m_c = np.round(1.0 / S.max(axis=1))                         # training-set size of each network
-    bad = lr * lams / m_c >= 2
-    if bad.any():
-        c = int(np.argmax(bad))
-        raise ValueError(_msg("lams", "such that lr*lam/m < 2 for every network (the decay factor "
-                              "1 - lr*lam/m must stay above -1)", f"lam={lams[c]!r} with m={int(m_c[c])} "
-                              f"and lr={lr!r}"))
-    decay = (lams / m_c)[:, None, None]                         # λ_c / m_c
-    P = [(np.broadcast_to(W, (C, *W.shape[-2:])).astype(float, copy=True),
-          np.broadcast_to(b, (C, b.shape[-1])).astype(float, copy=True)) for W, b in params]
-    hist: dict[str, list] = {"epoch": [], "train": [], "dev": [], "penalty": []}
-
-    def record(epoch: int, A, Z) -> None:
-        losses = _losses_many(Z[-1], Y, output)
-        sq = sum(np.sum(W * W, axis=(1, 2)) for W, _ in P)
-        hist["epoch"].append(epoch)
-        hist["train"].append(np.sum(S * losses, axis=1))
-        hist["dev"].append(np.sum(E * losses, axis=1) if E is not None else np.full(C, np.nan))
-        hist["penalty"].append(lams / (2 * m_c) * sq)
-
-    for epoch in range(epochs + 1):
-        A, Z = _forward_many(P, X, hidden, output)
-        if (record_every and epoch % record_every == 0) or epoch == epochs:
-            record(epoch, A, Z)
-        if epoch == epochs:
-            break
-        dZ = (A[-1] - Y[None]) * S[:, :, None]                   # ∂J_data/∂Z_out, weights 1/m_c
-        for l in range(len(P) - 1, -1, -1):
-            W, b = P[l]
-            A_prev = A[l]
-            dW = (A_prev.T @ dZ) if A_prev.ndim == 2 else A_prev.transpose(0, 2, 1) @ dZ
-            db = dZ.sum(axis=1)
-            if l > 0:
-                dZ = (dZ @ W.transpose(0, 2, 1)) * _act_grad(Z[l - 1], A[l], hidden)
-            P[l] = (W - lr * (dW + decay * W), b - lr * db)      # the book's step, eq. in the docstring
-    if not all(np.all(np.isfinite(W)) for W, _ in P):
-        raise FloatingPointError(f"Training diverged: the weights are no longer finite. The learning rate "
-                                 f"(lr={lr!r}) is probably too large, or lr*lam/m is at least 2.")
-    return P, {k: np.asarray(v, dtype=float) for k, v in hist.items()}
-
-
-def _check_weights(S, name: str, C: int, m: int) -> np.ndarray:
-    S = np.asarray(S, dtype=float)
-    if S.shape != (C, m):
-        raise ValueError(_msg(name, f"an array of shape (n_networks, m) = ({C}, {m})", f"an array of shape {S.shape}"))
-    if not np.all(np.isfinite(S)) or np.any(S < 0) or np.any(S.max(axis=1) <= 0):
-        raise ValueError(_msg(name, "non-negative with at least one positive entry per row", "other values"))
-    return S
-
-
-def split_weights(splits: Sequence, m: int) -> tuple[np.ndarray, np.ndarray]:
-    """Row weights of ``(train, dev)`` index pairs: ``(S_train, S_dev)``, each (n_splits, m) with ``1/|part|`` on its rows.
-
-    >>> S, D = split_weights([(np.array([0, 1]), np.array([2]))], 3)
-    >>> S.tolist(), D.tolist()
-    ([[0.5, 0.5, 0.0]], [[0.0, 0.0, 1.0]])
-    """
-    m = check_int("m", m, 1)
-    if len(splits) == 0:
-        raise ValueError(_msg("splits", "a non-empty list of (train, dev) index arrays", splits))
-    S, D = np.zeros((len(splits), m)), np.zeros((len(splits), m))
-    for s, (tr, dv) in enumerate(splits):
-        tr, dv = np.asarray(tr, dtype=int), np.asarray(dv, dtype=int)
-        if tr.size == 0 or dv.size == 0 or tr.min() < 0 or dv.min() < 0 or max(tr.max(), dv.max()) >= m:
-            raise ValueError(_msg("splits", f"non-empty index arrays in the range [0, {m - 1}]", f"split {s}"))
-        if np.intersect1d(tr, dv).size:
-            raise ValueError(_msg("splits", "train and dev parts without common rows", f"split {s} with overlap"))
-        S[s, tr], D[s, dv] = 1.0 / tr.size, 1.0 / dv.size
-    return S, D
-
-
 def validation_curve(X, y, lams, splits, hidden_sizes: Sequence[int] = (8,), lr: float = 0.5,
                      epochs: int = 500, rng=0, hidden: str = "relu", output: str = "sigmoid",
                      record_every: int = 0, standardize_each: bool = True) -> ValidationCurve:
     r"""Train one network per (split, λ) and measure training and dev error.
 
     Every network starts from the *same* random initialization (drawn with
-    ``rng``), so differences along the curve come from λ alone. Training is
-    full-batch gradient descent for ``epochs`` steps on the book's cost over the
-    split's training rows (:func:`train_many`). With ``standardize_each`` (the
-    default) every split's inputs are standardized with the mean and standard
-    deviation of *its own training rows* (:func:`standardize`), so no statistic
-    of a dev row reaches the training.
+    ``rng``), so differences along the curve come from λ alone. For each split,
+    :func:`l2lib.train_many` trains the whole λ grid at once by full-batch
+    gradient descent on the book's cost over the split's training rows,
+
+    .. math:: W_l \leftarrow W_l - \eta\Big(rac{\partial D}{\partial W_l} + rac{\lambda}{m}W_l\Big),
+              \qquad b_l \leftarrow b_l - \eta\,rac{\partial D}{\partial b_l},
+
+    with m the split's training size (the same step as :func:`l2lib.train`). With ``standardize_each`` (the default)
+    each split's inputs are standardized with the mean and standard deviation
+    of *its own training rows* (:func:`standardize`), so no statistic of a dev
+    row reaches the training.
 
     Parameters
     ----------
     X : (m, n_0) array of raw features; y : (m,) labels.
-    lams : sequence of λ values (n_lams,).
+    lams : sequence of λ values (n_lams,); every one must satisfy
+        ``lr * lam / m_train < 2``, or the decay factor :math:`1 - \eta\lambda/m`
+        of the step above would be :math:`\le -1` and training could not converge.
     splits : list of ``(train_idx, dev_idx)`` pairs, e.g. ``[holdout_indices(...)[:2]]``
-        or :func:`kfold_indices`. Pairs need not partition the rows.
+        or :func:`kfold_indices`. Pairs need not partition the rows, but a pair's
+        two parts must not overlap.
     hidden_sizes : widths of the hidden layers (``()`` gives logistic/softmax regression).
+    record_every : record the history every this many epochs (0: not at all).
 
     Returns
     -------
     ValidationCurve with arrays of shape (n_splits, n_lams).
     """
+    from .train import train_many
+
     X = check_X(X)
-    m = X.shape[0]
     y = np.asarray(y)
     lams = np.asarray([check_lam(v, "lams") for v in np.ravel(lams)], dtype=float)
     if lams.size == 0:
         raise ValueError(_msg("lams", "a non-empty sequence of λ values", list(lams)))
-    S, D = split_weights(list(splits), m)
-    n_s, n_l = S.shape[0], lams.size
+    splits = _check_splits(splits, X.shape[0])
+    lr = check_positive("lr", lr)
+    epochs = check_int("epochs", epochs, 1)
+    record_every = check_int("record_every", record_every, 0)
+    for tr, _ in splits:
+        if lr * lams.max() / tr.size >= 2:
+            raise ValueError(_msg("lams", "such that lr*lam/m < 2 for every split (the decay factor "
+                                  "1 - lr*lam/m must stay above -1)",
+                                  f"lam={lams.max()!r} with m={tr.size} and lr={lr!r}"))
     n_out = int(np.max(y)) + 1 if output == "softmax" else 1
     sizes = [X.shape[1], *[check_int("hidden_sizes", h, 1) for h in hidden_sizes], n_out]
     p0 = init_params(sizes, rng=rng, hidden=hidden)
-    S_c, D_c = np.repeat(S, n_l, axis=0), np.repeat(D, n_l, axis=0)      # config c = (split, λ)
-    lam_c = np.tile(lams, n_s)
-    if standardize_each:
-        Xs = np.stack([standardize(X[S[s] > 0], X)[1] for s in range(n_s)])  # (n_s, m, n_0)
-        X = np.repeat(Xs, n_l, axis=0)
-    P, hist = train_many(p0, X, y, lam_c, S_c, lr, epochs, hidden, output, D_c, record_every)
-    A, Z = _forward_many(P, X, hidden, output)
-    Y = targets(y, output, n_out, m)
-    losses, correct = _losses_many(Z[-1], Y, output), _correct_many(A[-1], y, output)
-    grid = lambda a: np.asarray(a).reshape(n_s, n_l)  # noqa: E731
-    sq = sum(np.sum(W * W, axis=(1, 2)) for W, _ in P)
-    m_c = np.sum(S_c > 0, axis=1)
-    history = {"epoch": hist["epoch"]}
+    runs = []
+    for tr, dv in splits:
+        X_tr, X_dv = standardize(X[tr], X[dv]) if standardize_each else (X[tr], X[dv])
+        runs.append(train_many(p0, X_tr, y[tr], lams, lr=lr, epochs=epochs, X_dev=X_dv, y_dev=y[dv],
+                               hidden=hidden, output=output, record_every=record_every or epochs))
+    last = lambda key: np.stack([hist[key][-1] for _, hist in runs])   # noqa: E731  (n_splits, n_lams)
+    history = {k: np.empty(0) for k in ("epoch", "train", "dev", "penalty")}
     if record_every:
-        for key in ("train", "dev", "penalty"):
-            history[key] = hist[key].reshape(-1, n_s, n_l)
-    return ValidationCurve(
-        lams=lams, train_loss=grid(np.sum(S_c * losses, 1)), dev_loss=grid(np.sum(D_c * losses, 1)),
-        train_acc=grid(np.sum(S_c * correct, 1)), dev_acc=grid(np.sum(D_c * correct, 1)),
-        penalty=grid(lam_c / (2 * m_c) * sq), weight_norm=grid(np.sqrt(sq)),
-        history=history if record_every else {k: np.empty(0) for k in ("epoch", "train", "dev", "penalty")},
-        params=[(W.reshape(n_s, n_l, *W.shape[1:]), b.reshape(n_s, n_l, -1)) for W, b in P])
+        history = {"epoch": runs[0][1]["epoch"]}
+        for key, src in (("train", "data"), ("dev", "dev_data"), ("penalty", "penalty")):
+            history[key] = np.stack([hist[src] for _, hist in runs], axis=1)
+    params = [(np.stack([[run[k][l][0] for k in range(lams.size)] for run, _ in runs]),
+               np.stack([[run[k][l][1] for k in range(lams.size)] for run, _ in runs])) for l in range(len(p0))]
+    return ValidationCurve(lams=lams, train_loss=last("data"), dev_loss=last("dev_data"),
+                           train_acc=last("train_acc"), dev_acc=last("dev_acc"), penalty=last("penalty"),
+                           weight_norm=np.sqrt(np.sum(last("norms") ** 2, axis=-1)), history=history,
+                           params=params)
+
+
+def _check_splits(splits, m: int) -> list[tuple[np.ndarray, np.ndarray]]:
+    """Validate ``(train, dev)`` index pairs: non-empty, in ``range(m)``, not overlapping."""
+    splits = list(splits)
+    if len(splits) == 0:
+        raise ValueError(_msg("splits", "a non-empty list of (train, dev) index arrays", splits))
+    out = []
+    for s, (tr, dv) in enumerate(splits):
+        tr, dv = np.asarray(tr).reshape(-1), np.asarray(dv).reshape(-1)
+        if not (np.issubdtype(tr.dtype, np.integer) and np.issubdtype(dv.dtype, np.integer)):
+            raise TypeError(_msg("splits", "pairs of integer index arrays", f"split {s} of dtypes {tr.dtype}, {dv.dtype}"))
+        if tr.size == 0 or dv.size == 0 or min(tr.min(), dv.min()) < 0 or max(tr.max(), dv.max()) >= m:
+            raise ValueError(_msg("splits", f"non-empty index arrays in the range [0, {m - 1}]", f"split {s}"))
+        if np.intersect1d(tr, dv).size:
+            raise ValueError(_msg("splits", "train and dev parts without common rows", f"split {s} with overlap"))
+        out.append((tr, dv))
+    return out
 
 
 def cv_summary(curve: ValidationCurve) -> tuple[np.ndarray, np.ndarray]:
