@@ -33,7 +33,7 @@ test: setup
 	  --nbval-sanitize-with tests/nbval_sanitize.cfg -v
 
 lab: setup
-	$(VENV)/bin/jupyter lab notebooks/
+	$(VENV)/bin/jupyter lab notebooks/ $(if $(filter 0,$(shell id -u)),--allow-root)
 
 execute: setup
 	PYTHONHASHSEED=0 $(PY) scripts/execute_notebooks.py
