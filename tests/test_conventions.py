@@ -1,0 +1,391 @@
+"""Tests for l2lib.conventions: every conversion proved by computing both sides independently.
+
+The framework side is written here from each framework's *documented* loss or
+update rule, in numpy only: a loss as the framework writes it, differentiated by
+central finite differences (no hand-derived penalty gradient), or the update
+algorithm of the PyTorch documentation typed out again. The book side is
+l2lib's regularized cost and gradient (:func:`l2lib.cost_and_grads`). Neither
+side calls the ``*_step`` functions or the formulas of the module under test,
+except the conversion being tested.
+"""
+import math
+
+import numpy as np
+import pytest
+
+import l2lib as L
+from l2lib import conventions as C
+
+LAM, M, LR, B = 3.0, 40, 0.1, 8
+
+
+# ------------------------------------------------------------------ fixtures
+@pytest.fixture(scope="module")
+def problem():
+    """A 3-4-1 network with non-zero biases, M examples, and the first B of them as a minibatch."""
+    rng = np.random.default_rng(11)
+    X = rng.normal(size=(M, 3))
+    y = (X[:, 0] - X[:, 1] + 0.5 * rng.normal(size=M) > 0).astype(int)
+    params = [(W, rng.normal(0.0, 0.5, b.shape)) for W, b in L.init_params([3, 4, 1], rng=rng)]
+    return params, X, y
+
+
+def flat(params):
+    return L.flatten(params)
+
+
+def mean_loss(theta, params, X, y):
+    """The data term D on (X, y): mean binary cross-entropy of the network with parameters theta."""
+    return L.cost(L.unflatten(theta, params), X, y, 0.0).data
+
+
+def sum_sq_weights(theta, params):
+    return float(np.sum(theta[L.weight_mask(params)] ** 2))
+
+
+def fd_grad(f, theta):
+    return L.numerical_gradient(f, theta, eps=1e-6)
+
+
+def book_gradient(theta, params, X, y, lam, m):
+    """Gradient of the book's cost, from l2lib (data term on X, penalty (λ/2m)Σ‖W‖²)."""
+    return flat(L.cost_and_grads(L.unflatten(theta, params), X, y, lam, m=m)[1])
+
+
+def book_step(theta, params, X, y, lam=LAM, m=M, lr=LR):
+    return theta - lr * book_gradient(theta, params, X, y, lam, m)
+
+
+# -------------------------------------------------------- conversions by hand
+def test_hand_worked_values():
+    assert C.d2l_lambda(3.0, 100) == pytest.approx(0.03)
+    assert C.torch_sgd_weight_decay(3.0, 100) == pytest.approx(0.03)
+    assert C.torch_adam_weight_decay(3.0, 100) == pytest.approx(0.03)
+    assert C.torch_adamw_weight_decay(3.0, 100) == pytest.approx(0.03)
+    assert C.keras_l2(3.0, 100) == pytest.approx(0.015)
+    assert C.sklearn_mlp_alpha(3.0, 100, 20) == pytest.approx(0.6)
+    assert C.sklearn_mlp_alpha(3.0, 100, 100) == pytest.approx(3.0)
+    assert C.sklearn_logreg_C(4.0) == pytest.approx(0.25)
+    assert C.sklearn_logreg_C(0.0) == math.inf
+    assert C.decoupled_decay(3.0, 100, 0.5) == pytest.approx(0.015)
+
+
+@pytest.mark.parametrize("key", list(C.CONVENTIONS))
+def test_to_book_inverts_from_book(key):
+    for lam in (0.0, 0.37, 3.0, 250.0):
+        if key == "sklearn_logreg" and lam == 0.0:
+            assert C.to_book(C.from_book(0.0, key), key) == 0.0
+            continue
+        value = C.from_book(lam, key, m=120, lr=0.25, batch_size=30)
+        assert C.to_book(value, key, m=120, lr=0.25, batch_size=30) == pytest.approx(lam, rel=1e-12)
+
+
+@pytest.mark.parametrize("key", list(C.CONVENTIONS))
+def test_javascript_formula_is_the_python_formula(key):
+    """The widget's JS expressions use only + - * / and parentheses, so they are valid Python too."""
+    js = C.CONVENTIONS[key].js
+    assert set(js) <= set("lamrB0123456789 */+-().")
+    for lam, m, lr, b in [(3.16, 100, 0.5, 20), (0.01, 7, 2.0, 1), (250.0, 60000, 1e-3, 256)]:
+        assert eval(js, {}, {"lam": lam, "m": m, "lr": lr, "B": b}) == pytest.approx(
+            C.from_book(lam, key, m=m, lr=lr, batch_size=b), rel=1e-12)
+
+
+def test_bad_input_names_the_parameter():
+    with pytest.raises(ValueError, match="'lam'"):
+        C.keras_l2(-1.0, 10)
+    with pytest.raises(ValueError, match="'m'"):
+        C.d2l_lambda(1.0, 0)
+    with pytest.raises(TypeError, match="'m'"):
+        C.torch_sgd_weight_decay(1.0, 10.0)
+    with pytest.raises(ValueError, match="'batch_size'"):
+        C.sklearn_mlp_alpha(1.0, 10, 11)
+    with pytest.raises(TypeError, match="'lr'"):
+        C.from_book(1.0, "decoupled", m=10)
+    with pytest.raises(ValueError, match="'convention'"):
+        C.from_book(1.0, "tensorflow", m=10)
+    with pytest.raises(TypeError, match="'batch_size'"):
+        C.from_book(1.0, "sklearn_mlp_sgd", m=10)
+    with pytest.raises(ValueError, match="'value'"):
+        C.to_book(-0.5, "keras_l2", m=10)
+    with pytest.raises(ValueError, match="'value'"):
+        C.to_book(0.0, "sklearn_logreg")
+
+
+# ------------------------------------------- one step, framework side by hand
+def test_d2l_step_from_its_loss(problem):
+    """D2L: mean loss + (λ'/2)·‖w‖², differentiated numerically."""
+    params, X, y = problem
+    Xb, yb, theta = X[:B], y[:B], flat(params)
+    lam_d2l = C.d2l_lambda(LAM, M)
+    loss = lambda th: mean_loss(th, params, Xb, yb) + lam_d2l / 2 * sum_sq_weights(th, params)  # noqa: E731
+    theirs = theta - LR * fd_grad(loss, theta)
+    np.testing.assert_allclose(theirs, book_step(theta, params, Xb, yb), atol=1e-8)
+
+
+def test_keras_step_from_its_loss(problem):
+    """Keras: mean loss + l2·Σw² (no ½), differentiated numerically."""
+    params, X, y = problem
+    Xb, yb, theta = X[:B], y[:B], flat(params)
+    l2 = C.keras_l2(LAM, M)
+    loss = lambda th: mean_loss(th, params, Xb, yb) + l2 * sum_sq_weights(th, params)  # noqa: E731
+    theirs = theta - LR * fd_grad(loss, theta)
+    np.testing.assert_allclose(theirs, book_step(theta, params, Xb, yb), atol=1e-8)
+    naive = theta - LR * fd_grad(lambda th: mean_loss(th, params, Xb, yb)
+                                 + LAM / M * sum_sq_weights(th, params), theta)   # forgetting the ½
+    assert np.max(np.abs(naive - book_step(theta, params, Xb, yb))) > 1e-4
+
+
+@pytest.mark.parametrize("n", [B, M])
+def test_sklearn_mlp_step_from_its_loss(problem, n):
+    """scikit-learn: (Σ_batch L + ½·α·Σ‖W‖²) / n_samples, for a minibatch (sgd/adam) or all m rows (lbfgs)."""
+    params, X, y = problem
+    Xb, yb, theta = X[:n], y[:n], flat(params)
+    alpha = C.from_book(LAM, "sklearn_mlp_sgd" if n < M else "sklearn_mlp_lbfgs", m=M, batch_size=n)
+
+    def loss(th):
+        total = n * mean_loss(th, params, Xb, yb)                 # sklearn sums then divides
+        return (total + 0.5 * alpha * sum_sq_weights(th, params)) / n
+
+    theirs = theta - LR * fd_grad(loss, theta)
+    np.testing.assert_allclose(theirs, book_step(theta, params, Xb, yb), atol=1e-8)
+    if n == M:   # lbfgs minimizes a cost that *equals* the book's at every θ
+        for th in (theta, 0.5 * theta + 0.1):
+            assert loss(th) == pytest.approx(L.cost(L.unflatten(th, params), X, y, LAM).total, rel=1e-12)
+
+
+def test_sklearn_mlp_same_alpha_means_a_batch_dependent_lambda(problem):
+    params, X, y = problem
+    theta = flat(params)
+    alpha = C.sklearn_mlp_alpha(LAM, M, B)
+    for n in (4, 20):                                              # other batch sizes, same α
+        loss = lambda th: (n * mean_loss(th, params, X[:n], y[:n]) + 0.5 * alpha * sum_sq_weights(th, params)) / n  # noqa: E731,E501
+        implied = C.to_book(alpha, "sklearn_mlp_sgd", m=M, batch_size=n)
+        np.testing.assert_allclose(theta - LR * fd_grad(loss, theta),
+                                   book_step(theta, params, X[:n], y[:n], lam=implied), atol=1e-8)
+        assert implied == pytest.approx(LAM * B / n)
+
+
+def torch_sgd(theta, grads, lr, groups, momentum=0.0, dampening=0.0, nesterov=False):
+    """Three steps of PyTorch's documented SGD, typed out: g += wd·p (each entry's group wd), momentum, p -= lr·g."""
+    bufs, out, p = None, [], theta.copy()
+    for t in range(3):
+        g = grads(p) + groups * p                     # groups: weight_decay of each entry's group
+        if momentum != 0:
+            bufs = g.copy() if t == 0 else momentum * bufs + (1 - dampening) * g
+            g = g + momentum * bufs if nesterov else bufs
+        p = p - lr * g
+        out.append(p)
+    return out
+
+
+def test_torch_sgd_with_momentum_is_heavy_ball_on_the_book_cost(problem):
+    params, X, y = problem
+    Xb, yb, theta = X[:B], y[:B], flat(params)
+    wd = C.torch_sgd_weight_decay(LAM, M)
+    mask = L.weight_mask(params)
+    data = lambda th: book_gradient(th, params, Xb, yb, 0.0, M)    # noqa: E731  plain loss.backward()
+    theirs = torch_sgd(theta, data, LR, np.where(mask, wd, 0.0), momentum=0.9)
+    p, v, ours = theta.copy(), np.zeros_like(theta), []
+    for _ in range(3):                                             # heavy ball on the book's cost
+        v = 0.9 * v + book_gradient(p, params, Xb, yb, LAM, M)
+        p = p - LR * v
+        ours.append(p)
+    for a, b in zip(theirs, ours):
+        np.testing.assert_allclose(a, b, atol=1e-12)
+    # PyTorch's default decays every parameter it is given: with non-zero biases that is a different step
+    all_decayed = torch_sgd(theta, data, LR, np.full(theta.shape, wd), momentum=0.9)
+    assert np.max(np.abs(all_decayed[0] - ours[0])) > 1e-5
+
+
+def torch_adam(theta, grads, lr, wd, decoupled, steps=3, b1=0.9, b2=0.999, eps=1e-8):
+    """PyTorch's documented Adam / AdamW, typed out; wd is an array (0 on the no-decay group)."""
+    p, m1, v = theta.copy(), np.zeros_like(theta), np.zeros_like(theta)
+    for t in range(1, steps + 1):
+        g = grads(p)
+        if decoupled:
+            p = p - lr * wd * p
+        else:
+            g = g + wd * p
+        m1 = b1 * m1 + (1 - b1) * g
+        v = b2 * v + (1 - b2) * g ** 2
+        p = p - lr * (m1 / (1 - b1 ** t)) / (np.sqrt(v / (1 - b2 ** t)) + eps)
+    return p
+
+
+def test_torch_adam_weight_decay_is_adam_on_the_book_cost(problem):
+    params, X, y = problem
+    Xb, yb, theta = X[:B], y[:B], flat(params)
+    wd = np.where(L.weight_mask(params), C.torch_adam_weight_decay(LAM, M), 0.0)
+    theirs = torch_adam(theta, lambda th: book_gradient(th, params, Xb, yb, 0.0, M), 0.01, wd, False)
+    ours = torch_adam(theta, lambda th: book_gradient(th, params, Xb, yb, LAM, M), 0.01, 0.0, False)
+    np.testing.assert_allclose(theirs, ours, atol=1e-12)
+
+
+def test_torch_adamw_matches_the_book_decay_but_not_the_book_cost(problem):
+    params, X, y = problem
+    Xb, yb, theta = X[:B], y[:B], flat(params)
+    mask = L.weight_mask(params)
+    wd = np.where(mask, C.torch_adamw_weight_decay(LAM, M), 0.0)
+    data = lambda th: book_gradient(th, params, Xb, yb, 0.0, M)  # noqa: E731
+    decay_adamw = torch_adam(theta, data, LR, wd, True, steps=1) - torch_adam(theta, data, LR, 0.0, True, steps=1)
+    decay_book = book_step(theta, params, Xb, yb) - book_step(theta, params, Xb, yb, lam=0.0)
+    np.testing.assert_allclose(decay_adamw, decay_book, atol=1e-12)
+    # ... and yet AdamW is not Adam on the book's cost (Loshchilov & Hutter): the steps differ
+    adam_book = torch_adam(theta, lambda th: book_gradient(th, params, Xb, yb, LAM, M), LR, 0.0, False, steps=1)
+    assert np.max(np.abs(torch_adam(theta, data, LR, wd, True, steps=1) - adam_book)) > 1e-3
+
+
+def test_decoupled_fraction_of_the_original_weight(problem):
+    params, X, y = problem
+    Xb, yb, theta = X[:B], y[:B], flat(params)
+    mask = L.weight_mask(params)
+    d = C.decoupled_decay(LAM, M, LR)
+    g = book_gradient(theta, params, Xb, yb, 0.0, M)
+    plain = theta - LR * g                                        # the normal update ...
+    theirs = plain - d * np.where(mask, theta, 0.0)               # ... then subtract d times the old weight
+    np.testing.assert_allclose(theirs, book_step(theta, params, Xb, yb), atol=1e-12)
+    of_updated = plain - d * np.where(mask, plain, 0.0)           # a fraction of the *updated* weight
+    np.testing.assert_allclose(of_updated - theirs, d * LR * np.where(mask, g, 0.0), atol=1e-12)
+    assert np.max(np.abs(of_updated - theirs)) > 1e-6
+
+
+def newton_logreg(X, y, C_, iters=40):
+    """Minimize ½‖w‖² + C·Σ BCE by Newton's method, written out here (intercept unpenalized)."""
+    A = np.c_[X, np.ones(len(X))]
+    th = np.zeros(A.shape[1])
+    for _ in range(iters):
+        p = 1 / (1 + np.exp(-(A @ th)))
+        g = np.r_[th[:-1], 0.0] + C_ * A.T @ (p - y)
+        H = np.diag(np.r_[np.ones(len(th) - 1), 0.0]) + C_ * (A * (p * (1 - p))[:, None]).T @ A
+        th = th - np.linalg.solve(H, g)
+    return th
+
+
+@pytest.mark.parametrize("m", [30, 300])
+def test_logistic_regression_C_has_the_book_minimizer(m):
+    rng = np.random.default_rng(m)
+    X = rng.normal(size=(m, 2))
+    y = (X @ np.array([1.5, -1.0]) + rng.normal(size=m) > 0).astype(float)
+    lam = 2.0
+    th = newton_logreg(X, y, C.sklearn_logreg_C(lam))
+    params = [(th[:-1, None], th[-1:])]
+    _, g = L.cost_and_grads(params, X, y, lam)                    # the book's gradient at sklearn's minimizer
+    assert np.max(np.abs(L.flatten(g))) < 1e-10
+    _, g_wrong = L.cost_and_grads(params, X, y, lam * m)          # "C = 1/λ with a mean loss" misread as λ/m
+    assert np.max(np.abs(L.flatten(g_wrong))) > 1e-3
+    w, b = C.logreg_C_minimizer(X, y, C.sklearn_logreg_C(lam))
+    np.testing.assert_allclose(np.r_[w, b], th, atol=1e-10)
+
+
+# ------------------------------------------------ the module's update functions
+def test_module_steps_equal_the_documented_algorithms(problem):
+    params, X, y = problem
+    theta, mask = flat(params), L.weight_mask(params)
+    grads = lambda th: book_gradient(th, params, X[:B], y[:B], 0.0, M)   # noqa: E731
+    for nesterov, damp in [(False, 0.0), (True, 0.0), (False, 0.3)]:
+        ref = torch_sgd(theta, grads, LR, np.where(mask, 0.05, 0.0), momentum=0.8, dampening=damp, nesterov=nesterov)
+        p, buf = theta, None
+        for t in range(3):
+            p, buf = C.torch_sgd_step(p, grads(p), LR, 0.05, mask, momentum=0.8, dampening=damp,
+                                      nesterov=nesterov, buf=buf)
+            np.testing.assert_allclose(p, ref[t], atol=1e-13)
+    for decoupled in (False, True):
+        ref = torch_adam(theta, grads, 0.01, np.where(mask, 0.1, 0.0), decoupled)
+        p, state = theta, None
+        for _ in range(3):
+            p, state = C.torch_adam_step(p, grads(p), state, 0.01, 0.1, decoupled, mask)
+        np.testing.assert_allclose(p, ref, atol=1e-13)
+    g = grads(theta)
+    np.testing.assert_allclose(C.keras_sgd_step(theta, g, LR, 0.2, mask), theta - LR * (g + 0.4 * mask * theta))
+    np.testing.assert_allclose(C.sklearn_mlp_sgd_step(theta, g, LR, 0.6, 3, mask), theta - LR * (g + 0.2 * mask * theta))
+    np.testing.assert_allclose(C.d2l_sgd_step(theta, g, LR, 0.2, mask), theta - LR * (g + 0.2 * mask * theta))
+    np.testing.assert_allclose(C.decoupled_step(theta, g, LR, 0.2, mask), theta - LR * g - 0.2 * mask * theta)
+    np.testing.assert_allclose(C.book_step(theta, g, LAM, M, LR, mask), book_step(theta, params, X[:B], y[:B]))
+
+
+@pytest.mark.parametrize("key", [k for k in C.CONVENTIONS if k != "book"])
+def test_check_conversion_finds_every_conversion_exact(key):
+    assert C.check_conversion(key, lam=2.5, m=30, lr=0.2, batch_size=6) < 1e-12
+
+
+def test_check_conversion_bad_input():
+    with pytest.raises(ValueError, match="'lam'"):
+        C.check_conversion("sklearn_logreg", lam=0.0)
+    with pytest.raises(ValueError, match="'batch_size'"):
+        C.check_conversion("keras_l2", m=10, batch_size=20)
+
+
+# ------------------------------------------------------------- the table
+def test_conversion_table_rows_values_and_checks():
+    t = C.conversion_table(3.16, 100, 0.5, 20)
+    assert [r["key"] for r in t.rows] == list(C.CONVENTIONS)
+    for r in t.rows:
+        assert r["value"] == pytest.approx(C.from_book(3.16, r["key"], m=100, lr=0.5, batch_size=20))
+        assert r["check"] == ("—" if r["key"] == "book" else "equal")
+    text = repr(t)
+    assert text.splitlines()[0] == "book λ = 3.16, m = 100, η = 0.5, B = 20"
+    assert "0.0158" in text and "0.632" in text and "0.3165" in text
+    html = t._repr_html_()
+    assert html.count("<tr>") == len(C.CONVENTIONS) + 1 and "scope='col'" in html
+    assert all(r["check"] == "—" for r in C.conversion_table(0.0, 10, 0.1, 5, check=False).rows)
+
+
+def test_fmt4_examples():
+    assert [C.fmt4(v) for v in (3.16, 0.031600000000000003, 1e-5, 123456.0, -0.5, math.inf)] == \
+        ["3.16", "0.0316", "1e-5", "1.235e5", "-0.5", "∞"]
+
+
+# --------------------------------------------------------------- the converter
+def test_converter_html_is_self_contained_and_labelled():
+    h = C.converter(3.16, 100, 0.5, 20).html()
+    assert h.startswith('<div class="l2-converter">')
+    assert "http" not in h and "src=" not in h and "<link" not in h            # no outside request
+    order = [h.index(f'data-l2-input="{k}"') for k in ("lam", "m", "lr", "B")]
+    assert order == sorted(order)                                            # λ comes first
+    assert h.count("<label") == 4 and h.count("<input") == 4
+    for key in C.CONVENTIONS:
+        value = C.fmt4(C.from_book(3.16, key, m=100, lr=0.5, batch_size=20))
+        assert f"data-l2-output='{key}'>{value}</td>" in h
+    assert "l2-frames" not in h
+
+
+def test_converter_widget_recomputes_in_python():
+    conv = C.converter(3.16, 100, 0.5, 20)
+    boxes, out = conv.widget().children[0].children, conv.widget().children[1]
+    assert "0.0316" in out.value
+    boxes[0].value = 31.6                                         # λ
+    assert "<td>0.316</td>" in out.value and "<td>0.0316</td>" not in out.value
+    boxes[3].value = 500                                          # B > m
+    assert "batch_size" in out.value
+    bundle = conv._repr_mimebundle_()
+    assert set(bundle) == {"text/plain", "text/html"}             # no kernel here: no widget view
+
+
+def test_converter_bad_input():
+    with pytest.raises(ValueError, match="'batch_size'"):
+        C.converter(1.0, 10, 0.1, 11)
+    with pytest.raises(ValueError, match="'lr'"):
+        C.converter(1.0, 10, 0.0, 5)
+
+
+def test_converter_in_a_browser_computes_what_python_computes(browser):
+    """The page's JavaScript must print exactly the strings Python prints, and refuse bad input."""
+    page = browser.new_page()
+    page.route("**/*", lambda route: route.abort())                # nothing may be fetched
+    page.set_content("<html><body>" + C.converter(3.16, 100, 0.5, 20).html() + "</body></html>")
+
+    def shown():
+        return {o.get_attribute("data-l2-output"): o.inner_text() for o in page.query_selector_all("[data-l2-output]")}
+
+    def expected(lam, m, lr, b):
+        return {k: C.fmt4(C.from_book(lam, k, m=m, lr=lr, batch_size=b)) for k in C.CONVENTIONS}
+
+    assert shown() == expected(3.16, 100, 0.5, 20)
+    for lam, m, lr, b in [(0.25, 60000, 0.001, 128), (42.0, 7, 3.0, 7), (0.0, 1, 1.0, 1), (1e-7, 512, 0.01, 64)]:
+        for name, v in (("lam", lam), ("m", m), ("lr", lr), ("B", b)):
+            page.fill(f'input[data-l2-input="{name}"]', str(v))
+        assert shown() == expected(lam, m, lr, b), (lam, m, lr, b)
+    page.fill('input[data-l2-input="B"]', "9999")                   # B > m = 512
+    assert set(shown().values()) == {"—"}
+    assert "B must be" in page.inner_text(".l2-conv-status")
+    page.close()
