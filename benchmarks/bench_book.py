@@ -1,8 +1,9 @@
 """The book: time to execute every notebook, and to build the website from the stored notebooks.
 
 * Execution: ``notebooks/`` is copied into a temporary folder and ``scripts/execute_notebooks.py``
-  runs the copies (the repository's files are not touched); its per-notebook seconds and the total
-  wall time are recorded. Repeated ``--exec-repeats`` times.
+  runs the copies (the repository's files are not touched); its per-notebook seconds, the total
+  wall time and the CPU time of the executor and its kernels (less sensitive to other processes on
+  a shared machine than wall time) are recorded. Repeated ``--exec-repeats`` times.
 * Build: ``jupyter-book build`` with the flags of ``make book`` (``-n -W --keep-going``) into
   ``benchmarks/results/build`` from the stored (executed) notebooks, with a table of contents made
   from ``_toc.yml`` less the entries whose files do not exist yet, plus the notebooks it does not
@@ -17,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import re
+import resource
 import shutil
 import subprocess
 import sys
@@ -96,22 +98,28 @@ def execute_all(repeats: int) -> dict:
             dst = Path(tmp) / "notebooks"
             shutil.copytree(ROOT / "notebooks", dst, ignore=shutil.ignore_patterns(".ipynb_checkpoints"))
             copies = [str(dst / p.name) for p in notebooks]
-            t0 = time.perf_counter()
+            t0, c0 = time.perf_counter(), _children_cpu()
             out = subprocess.run([PY, str(ROOT / "scripts" / "execute_notebooks.py"), *copies],
                                  capture_output=True, text=True, env=_env(), cwd=tmp)
-            wall = time.perf_counter() - t0
+            wall, cpu = time.perf_counter() - t0, _children_cpu() - c0
         per = {}
         for line in out.stdout.splitlines():
             mt = re.match(r"\s*([\d.]+) s\s+(\S+\.ipynb)$", line)
             if mt:
                 per[mt.group(2)] = float(mt.group(1))
-        runs.append({"wall_s": wall, "per_notebook_s": per, "returncode": out.returncode,
+        runs.append({"wall_s": wall, "cpu_s": cpu, "per_notebook_s": per, "returncode": out.returncode,
                      "stderr_tail": out.stderr[-2000:] if out.returncode else ""})
-        print(f"executed {len(per)} notebooks in {wall:.1f} s (exit {out.returncode})", flush=True)
+        print(f"executed {len(per)} notebooks in {wall:.1f} s, {cpu:.1f} CPU s (exit {out.returncode})", flush=True)
     names = [p.name for p in notebooks]
     return {"notebooks": names, "runs": runs, "wall_s": summary([r["wall_s"] for r in runs]),
             "per_notebook_s": {n: summary([r["per_notebook_s"][n] for r in runs if n in r["per_notebook_s"]])
                                for n in names}}
+
+
+def _children_cpu() -> float:
+    """CPU seconds (user + system) of all finished child processes so far, their children included."""
+    r = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return r.ru_utime + r.ru_stime
 
 
 def _env():
@@ -127,14 +135,14 @@ def build(repeats: int) -> dict:
     toc, kept, missing, added = filtered_toc(RESULTS / "_toc.bench.yml")
     for _ in range(repeats):
         shutil.rmtree(BUILD, ignore_errors=True)
-        t0 = time.perf_counter()
+        t0, c0 = time.perf_counter(), _children_cpu()
         out = subprocess.run([str(Path(PY).parent / "jupyter-book"), "build", str(ROOT), "--toc", str(toc),
                               "--path-output", str(BUILD), "-n", "-W", "--keep-going"],
                              capture_output=True, text=True, env=_env(), cwd=ROOT)
-        wall = time.perf_counter() - t0
+        wall, cpu = time.perf_counter() - t0, _children_cpu() - c0
         text = out.stdout + out.stderr
         warnings = [ln for ln in text.splitlines() if "WARNING" in ln]
-        runs.append({"wall_s": wall, "returncode": out.returncode, "n_warnings": len(warnings),
+        runs.append({"wall_s": wall, "cpu_s": cpu, "returncode": out.returncode, "n_warnings": len(warnings),
                      "warnings_head": warnings[:10]})
         print(f"built {len(kept) + len(added) + 1} pages in {wall:.1f} s (exit {out.returncode}, {len(warnings)} warnings)", flush=True)
     return {"toc_files": kept, "toc_missing": missing, "toc_added": added, "runs": runs, "wall_s": summary([r["wall_s"] for r in runs]),
@@ -143,7 +151,8 @@ def build(repeats: int) -> dict:
 
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--exec-repeats", type=int, default=2)
+    ap.add_argument("--exec-repeats", type=int, default=1,
+                    help="default 1: bench_sliders.py executes every notebook too, an independent second run")
     ap.add_argument("--build-repeats", type=int, default=1)
     args = ap.parse_args(argv)
     RESULTS.mkdir(parents=True, exist_ok=True)

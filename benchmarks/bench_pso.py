@@ -10,23 +10,33 @@ seed, minimizing the book's regularized cost of a small network on two moons:
   write it without the batched cost, ``l2lib.cost(unflatten(theta), X, y, lam)``.
 
 Both loop variants must find the same best position as the vectorized run, and its cost up to
-rounding (a batched reduction over 40 particles may round the last bit differently from one over 1). The runs are interleaved and repeated; evaluations per second =
-``n_evals / seconds``. Writes ``results/pso.json``.
+rounding (a batched reduction over 40 particles may round the last bit differently from one over 1).
+The runs are interleaved and repeated, with one BLAS thread, and timed by the process's CPU time
+(``time.process_time``), which other processes competing for the cores barely change; wall-clock
+times are recorded too. Evaluations per second = ``n_evals / CPU seconds``. Writes ``results/pso.json``.
 """
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import time
 from pathlib import Path
+
+# One BLAS thread (set before numpy loads): the swarm's matrices are far too small for a second thread
+# to help, and with one thread the process's CPU time measures the work alone, whatever else runs on
+# the machine.
+for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ[_var] = "1"
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from common import machine, summary, write_result  # noqa: E402
 
 
 # (m, hidden units, activation): the first is chapter 5's setting (2-8-1 tanh network, m = 40 moons);
-# the others show how the gain changes when each particle's forward pass gets bigger.
-CONFIGS = [(40, 8, "tanh"), (200, 16, "tanh"), (1000, 16, "tanh")]
+# the second the same with ReLU (an activation far cheaper per element than tanh); the others show how
+# the gain changes when each particle's forward pass gets bigger.
+CONFIGS = [(40, 8, "tanh"), (40, 8, "relu"), (200, 16, "tanh"), (1000, 16, "tanh")]
 
 
 def run(rounds: int = 5, m: int = 40, hidden: int = 8, activation: str = "tanh", particles: int = 40,
@@ -57,28 +67,37 @@ def run(rounds: int = 5, m: int = 40, hidden: int = 8, activation: str = "tanh",
              "plain_cost_max_abs_diff_x": float(np.max(np.abs(v.x - b.x))),
              "plain_cost_abs_diff_cost": float(abs(v.cost - b.cost)),
              "best_cost": float(v.cost), "n_evals": int(v.n_evals)}
-    secs: dict[str, list[float]] = {k: [] for k in impls}
+    secs: dict[str, list[float]] = {k: [] for k in impls}      # CPU seconds of this process
+    wall: dict[str, list[float]] = {k: [] for k in impls}      # wall-clock seconds
     order = list(impls)
     for r in range(rounds):
         for name in (order if r % 2 == 0 else order[::-1]):
-            t0 = time.perf_counter()
+            t0, c0 = time.perf_counter(), time.process_time()
             res = impls[name]()
-            secs[name].append(time.perf_counter() - t0)
+            secs[name].append(time.process_time() - c0)
+            wall[name].append(time.perf_counter() - t0)
             assert res.n_evals == v.n_evals
     eps = {k: [v.n_evals / s for s in t] for k, t in secs.items()}
     speedup_same = [a / b for a, b in zip(secs["loop_same_cost"], secs["vectorized"])]
     speedup_plain = [a / b for a, b in zip(secs["loop_plain_cost"], secs["vectorized"])]
-    return {"setup": {"m": m, "network": [2, hidden, 1], "activation": activation, "n_params": n, "particles": particles, "iterations": iters,
-                      "lam": lam, "rounds": rounds},
+    wall_same = [a / b for a, b in zip(wall["loop_same_cost"], wall["vectorized"])]
+    return {"setup": {"m": m, "network": [2, hidden, 1], "activation": activation, "n_params": n,
+                      "particles": particles, "iterations": iters, "lam": lam, "rounds": rounds},
             "check": check, "seconds": {k: summary(t) for k, t in secs.items()},
+            "wall_seconds": {k: summary(t) for k, t in wall.items()}, "wall_speedup_vs_loop_same_cost": summary(wall_same),
             "evals_per_second": {k: summary(e) for k, e in eps.items()},
             "speedup_vs_loop_same_cost": summary(speedup_same), "speedup_vs_loop_plain_cost": summary(speedup_plain)}
 
 
-def breakdown(m: int = 40, hidden: int = 8, activation: str = "tanh", particles: int = 40, lam: float = 1.0,
-              reps: int = 200) -> dict:
-    """Microseconds per cost evaluation, split: the swarm's batched cost per particle, the hidden layer's
-    activation alone on the swarm's pre-activations, one particle's cost (loop), and its activation alone."""
+def breakdown(m: int = 40, hidden: int = 8, activation: str = "tanh", particles: int = 40, iters: int = 50,
+              lam: float = 1.0) -> dict:
+    """Microseconds per cost evaluation, split into the cost itself and everything else (the PSO update).
+
+    All four quantities are CPU times, the best of 5 timed blocks, measured back to back: a whole vectorized run and a whole loop run (per
+    evaluation), one batched cost call for the swarm (per particle) and one cost call for one particle;
+    the rest of each run's time per evaluation is its PSO update and bookkeeping. Also the hidden layer's
+    activation alone, on the swarm's and on one particle's pre-activations.
+    """
     import numpy as np
 
     import l2lib as L
@@ -91,25 +110,31 @@ def breakdown(m: int = 40, hidden: int = 8, activation: str = "tanh", particles:
     f = pso.network_objective(like, X, y, lam, hidden=activation)
     T = np.random.default_rng(0).uniform(-1, 1, (particles, n))
     Zs = np.random.default_rng(1).normal(0, 2, (particles, m, hidden))
-    Z1 = Zs[:1]
+    kw = dict(dim=n, lo=-5.0, hi=5.0, n_particles=particles, n_iter=iters, rng=1)
+    evals = particles * (iters + 1)
 
-    def per_call(g, k=reps):
+    def best(g, k):
         g()
-        best = np.inf
+        t = np.inf
         for _ in range(5):
-            t0 = time.perf_counter()
+            t0 = time.process_time()
             for _ in range(k):
                 g()
-            best = min(best, (time.perf_counter() - t0) / k)
-        return best
+            t = min(t, (time.process_time() - t0) / k)
+        return t
 
-    swarm = per_call(lambda: f(T)) / particles
-    swarm_act = per_call(lambda: _act(Zs, activation)) / particles
-    one = per_call(lambda: f(T[:1]))
-    one_act = per_call(lambda: _act(Z1, activation))
-    return {"us_per_eval_swarm": 1e6 * swarm, "us_per_eval_swarm_activation": 1e6 * swarm_act,
-            "us_per_eval_one": 1e6 * one, "us_per_eval_one_activation": 1e6 * one_act,
-            "note": "best of 5 blocks; the PSO update itself (velocities, positions, bests) is not included"}
+    us = 1e6
+    vec_run = best(lambda: pso.pso_minimize(f, **kw), 1) / evals
+    loop_run = best(lambda: pso.pso_minimize_loop(lambda th: float(f(th[None, :])[0]), **kw), 1) / evals
+    vec_cost = best(lambda: f(T), 50) / particles
+    one_cost = best(lambda: f(T[:1]), 200)
+    return {"setting": {"m": m, "network": [2, hidden, 1], "activation": activation, "particles": particles,
+                        "iterations": iters},
+            "vec_total_us": us * vec_run, "vec_cost_us": us * vec_cost, "vec_rest_us": us * (vec_run - vec_cost),
+            "loop_total_us": us * loop_run, "loop_cost_us": us * one_cost, "loop_rest_us": us * (loop_run - one_cost),
+            "vec_activation_us": us * best(lambda: _act(Zs, activation), 50) / particles,
+            "one_activation_us": us * best(lambda: _act(Zs[:1], activation), 200),
+            "speedup_best": loop_run / vec_run}
 
 
 def main(argv=None) -> int:
@@ -125,10 +150,12 @@ def main(argv=None) -> int:
               f"{e['loop_same_cost']['median']:.0f}, loop (plain cost) {e['loop_plain_cost']['median']:.0f}; speed-up "
               f"{res['speedup_vs_loop_same_cost']['median']:.1f}x / {res['speedup_vs_loop_plain_cost']['median']:.1f}x",
               flush=True)
-    b = breakdown()
-    print(f"per evaluation: swarm {b['us_per_eval_swarm']:.1f} us (activation {b['us_per_eval_swarm_activation']:.1f} us), "
-          f"one particle {b['us_per_eval_one']:.1f} us (activation {b['us_per_eval_one_activation']:.1f} us)")
-    write_result("pso", {"runs": runs, "breakdown": b, "machine": machine()})
+    bds = [breakdown(activation=act) for act in ("tanh", "relu")]
+    for b in bds:
+        print(f"{b['setting']['activation']}, per evaluation (best of 5): vectorized {b['vec_total_us']:.1f} us = cost "
+              f"{b['vec_cost_us']:.1f} + rest {b['vec_rest_us']:.1f}; loop {b['loop_total_us']:.1f} us = cost "
+              f"{b['loop_cost_us']:.1f} + rest {b['loop_rest_us']:.1f}; speed-up {b['speedup_best']:.1f}x")
+    write_result("pso", {"runs": runs, "breakdown": bds, "machine": machine()})
     return 0
 
 

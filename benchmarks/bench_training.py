@@ -126,22 +126,28 @@ def worker(threads: int, rounds: int, block: int) -> dict:
         for _ in range(5):
             f()
     times: dict[str, list[float]] = {k: [] for k in impls}
+    cpu: dict[str, list[float]] = {k: [] for k in impls}
     order = list(impls)
     for r in range(rounds):
         for name in (order if r % 2 == 0 else order[::-1]):
             f = impls[name]
-            t0 = time.perf_counter()
+            t0, c0 = time.perf_counter(), time.process_time()
             for _ in range(block):
                 f()
             times[name].append((time.perf_counter() - t0) / block)
+            cpu[name].append((time.process_time() - c0) / block)
     ratio_a = [a / b for a, b in zip(times["l2lib"], times["torch_loss_penalty"])]
     ratio_b = [a / b for a, b in zip(times["l2lib"], times["torch_weight_decay"])]
     best = [a / min(b, c) for a, b, c in zip(times["l2lib"], times["torch_loss_penalty"], times["torch_weight_decay"])]
     tl, ta, tb = (np.asarray(times[k]) for k in order)
+    cl, ca, cb = (np.asarray(cpu[k]) for k in order)
     return {"threads": threads, "torch_threads": torch.get_num_threads(), "rounds": rounds, "block": block,
             "step_seconds": {k: summary(v) for k, v in times.items()},
             "ratio_of_medians": float(np.median(tl) / min(np.median(ta), np.median(tb))),
             "ratio_of_p5": float(np.percentile(tl, 5) / min(np.percentile(ta, 5), np.percentile(tb, 5))),
+            # CPU time of the process (all its threads): with one thread, the work alone, whatever else runs
+            "cpu_seconds": {k: summary(v) for k, v in cpu.items()},
+            "cpu_ratio_vs_faster_torch": summary(cl / np.minimum(ca, cb)),
             "ratio_vs_torch_loss_penalty": summary(ratio_a), "ratio_vs_torch_weight_decay": summary(ratio_b),
             "ratio_vs_faster_torch": summary(best)}
 

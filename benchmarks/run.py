@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+
+import numpy as np
 import subprocess
 import sys
 import time
@@ -135,8 +137,8 @@ def section_training(r: dict | None, goals_rows: list, missed: list) -> list[str
             "taken per round, so that a change in the machine's load hits both sides. Milliseconds per step, "
             "median (p25–p75):",
             "",
-            "| threads (numpy BLAS, torch) | rounds × steps | l2lib | PyTorch (a) | PyTorch (b) | ratio, per round: median (p25–p75) | ratio of medians | ratio of p5 |",
-            "|---|---:|---:|---:|---:|---:|---:|---:|"]
+            "| threads (numpy BLAS, torch) | rounds × steps | l2lib | PyTorch (a) | PyTorch (b) | ratio, per round: median (p25–p75) | ratio of medians | ratio of p5 | ratio of CPU times, per round |",
+            "|---|---:|---:|---:|---:|---:|---:|---:|---:|"]
     worst = 0.0
     for run in r["runs"]:
         s = run["step_seconds"]
@@ -144,9 +146,14 @@ def section_training(r: dict | None, goals_rows: list, missed: list) -> list[str
         out.append(f"| {run['threads']}, {run['torch_threads']} | {run['rounds']} × {run['block']} | "
                    f"{spread_ms(s['l2lib'])} | {spread_ms(s['torch_loss_penalty'])} | "
                    f"{spread_ms(s['torch_weight_decay'])} | {q['median']:.2f} ({q['p25']:.2f}–{q['p75']:.2f}) | "
-                   f"{run.get('ratio_of_medians', float('nan')):.2f} | {run.get('ratio_of_p5', float('nan')):.2f} |")
+                   f"{run.get('ratio_of_medians', float('nan')):.2f} | {run.get('ratio_of_p5', float('nan')):.2f} | "
+                   + (f"{run['cpu_ratio_vs_faster_torch']['median']:.2f} ({run['cpu_ratio_vs_faster_torch']['p25']:.2f}–"
+                      f"{run['cpu_ratio_vs_faster_torch']['p75']:.2f}) |" if "cpu_ratio_vs_faster_torch" in run else "– |"))
         worst = max(worst, q["median"])
-    out.append("")
+    out += ["", "The goal is judged on the wall-clock ratio per round (what a reader waits for). The CPU-time ratio "
+            "(the process's CPU time, all its threads) is the check against load from other processes: with one "
+            "thread it measures the work alone; with two it also counts the time a thread pool spends spinning "
+            "while it waits for work.", ""]
     p = r.get("profile")
     if p:
         out += [f"Where l2lib's step spends its time (cProfile, 1 thread, {p['steps']} steps; exclusive time per "
@@ -164,10 +171,22 @@ def section_training(r: dict | None, goals_rows: list, missed: list) -> list[str
                                  f"{run['ratio_vs_faster_torch']['median']:.2f}×" for run in r["runs"]),
                        status(ok)))
     if not ok:
-        missed.append(f"Training throughput: l2lib takes {worst:.2f}× the time of the faster PyTorch variant "
-                      f"(median per-round ratio; goal ≤ 1.0×), {100 * (worst - 1):.0f}% over. See the profile in "
-                      f"section 2: the time not spent in the matrix products goes to element-wise passes and "
-                      f"argument checks that run on every call.")
+        per = {run["threads"]: run["ratio_vs_faster_torch"]["median"] for run in r["runs"]}
+        bad = [t for t, q in per.items() if q > GOALS["train_ratio"]]
+        good = [t for t, q in per.items() if q <= GOALS["train_ratio"]]
+        text = (f"Training throughput: with {', '.join(map(str, bad))} thread(s) l2lib takes "
+                f"{max(per[t] for t in bad):.2f}× the time of the faster PyTorch variant (median per-round ratio; "
+                f"goal ≤ 1.0×), {100 * (max(per[t] for t in bad) - 1):.0f}% over.")
+        if good:
+            text += (f" With {', '.join(map(str, good))} thread(s) it is {min(per[t] for t in good):.2f}×, within the "
+                     f"goal. l2lib's code is the same in both rows, so the miss comes from the second thread: "
+                     f"PyTorch's OpenMP pool gains more from it (or loses less to other processes on the two "
+                     f"cores) than numpy's OpenBLAS pool does on matrices this small.")
+        if p:
+            share = p["matmul_only_ms"]["median"] / p["step_ms"]["median"]
+            text += (f" Profile (1 thread): the eight matrix products are about {100 * min(share, 1):.0f}% of "
+                     f"l2lib's step; the rest is element-wise passes and per-call argument checks.")
+        missed.append(text)
     return out
 
 
@@ -177,7 +196,8 @@ def section_pso(r: dict | None, goals_rows: list, missed: list) -> list[str]:
         goals_rows.append(("PSO: vectorized ≥ 20 × the per-particle loop", "not run", status(None)))
         return out + ["Not run.", ""]
     runs = r["runs"]
-    out += ["Cost evaluations per second of `l2lib.pso.pso_minimize` (the swarm's costs in one batched call per "
+    out += ["Cost evaluations per CPU second (one BLAS thread; the process's CPU time, which other processes on the "
+            "machine barely change) of `l2lib.pso.pso_minimize` (the swarm's costs in one batched call per "
             "iteration, `network_objective`) against `pso_minimize_loop` (a Python loop over the particles) on the "
             "same swarm, seed and cost: loop (i) calls the same batched cost on one particle at a time, loop (ii) "
             "calls `l2lib.cost(unflatten(θ), X, y, λ)` per particle. Each row runs the three interleaved, "
@@ -195,7 +215,9 @@ def section_pso(r: dict | None, goals_rows: list, missed: list) -> list[str]:
                    f"{e['loop_same_cost']['median']:,.0f} | {e['loop_plain_cost']['median']:,.0f} | "
                    f"{si['median']:.1f}× ({si['min']:.1f}–{si['max']:.1f}) | {sii['median']:.1f}× "
                    f"({sii['min']:.1f}–{sii['max']:.1f}) | {same} |")
-    out += ["", "Speed-ups: median (min–max) over the rounds.", ""]
+    out += ["", "Speed-ups: median (min–max) over the rounds, on CPU time. On wall-clock time the chapter's row gives "
+            f"{runs[0]['wall_speedup_vs_loop_same_cost']['median']:.1f}× against loop (i)." if "wall_speedup_vs_loop_same_cost"
+            in runs[0] else "Speed-ups: median (min–max) over the rounds.", ""]
     head = runs[0]
     sp = head["speedup_vs_loop_same_cost"]["median"]
     sp2 = head["speedup_vs_loop_plain_cost"]["median"]
@@ -203,29 +225,47 @@ def section_pso(r: dict | None, goals_rows: list, missed: list) -> list[str]:
     goals_rows.append(("PSO: vectorized ≥ 20 × the per-particle loop (chapter 5's setting)",
                        f"{sp:.1f}× vs the same cost per particle, {sp2:.1f}× vs `l2lib.cost` per particle",
                        status(ok)))
-    bd = r.get("breakdown")
-    if bd:
-        out += [f"Where the time goes in chapter 5's setting (µs per cost evaluation, best of 5 blocks; the PSO "
-                f"update itself not included): in the swarm's batched call {bd['us_per_eval_swarm']:.1f} µs, of which "
-                f"the hidden layer's activation alone takes {bd['us_per_eval_swarm_activation']:.1f} µs; a call for "
-                f"one particle costs {bd['us_per_eval_one']:.1f} µs, of which the activation is "
-                f"{bd['us_per_eval_one_activation']:.1f} µs — the rest of that call is fixed per-call cost (Python, "
-                f"argument checks, numpy's dispatch on tiny arrays), which batching divides by the swarm size.", ""]
+    bds = r.get("breakdown") or []
+    if isinstance(bds, dict):
+        bds = []                     # results of an older version of bench_pso.py
+    if bds:
+        out += ["Where the time goes, m = 40, 2-8-1 network, 40 particles (µs per cost evaluation; each number the "
+                "best of 5 blocks of CPU time measured back to back, so the speed-up here can differ from the table's "
+                "medians). "
+                "*Cost* is one batched call for the swarm (per particle) or one call for one particle; *rest* is the "
+                "remainder of a whole run per evaluation: the PSO update and bookkeeping.", "",
+                "| activation | vectorized: total = cost + rest | of the cost: activation | loop (i): total = cost + rest | of the cost: activation | speed-up |",
+                "|---|---|---:|---|---:|---:|"]
+        for b in bds:
+            out.append(f"| {b['setting']['activation']} | {b['vec_total_us']:.1f} = {b['vec_cost_us']:.1f} + "
+                       f"{b['vec_rest_us']:.1f} | {b['vec_activation_us']:.2f} | {b['loop_total_us']:.1f} = "
+                       f"{b['loop_cost_us']:.1f} + {b['loop_rest_us']:.1f} | {b['one_activation_us']:.2f} | "
+                       f"{b['speedup_best']:.1f}× |")
+        out.append("")
     if not ok:
         why = ""
-        if bd:
-            share = bd["us_per_eval_swarm_activation"] / bd["us_per_eval_swarm"]
-            why = (f" In the batched call {100 * share:.0f}% of the time per evaluation is the activation "
-                   f"(`np.tanh`), which costs as much per element in a batch as alone: numpy's float64 tanh has "
-                   f"no SIMD path without AVX-512 (`np.show_runtime()` lists the CPU's SIMD extensions), so it "
-                   f"runs element by element. Batching removes the per-call overhead, not this arithmetic; with "
-                   f"it the gain is capped near {bd['us_per_eval_one'] / bd['us_per_eval_swarm']:.0f}× here.")
+        tanh = next((b for b in bds if b["setting"]["activation"] == "tanh"), None)
+        relu = next((b for b in bds if b["setting"]["activation"] == "relu"), None)
+        if tanh:
+            need = tanh["loop_total_us"] / GOALS["pso_speedup"]
+            why += (f" Batching divides the loop's per-particle overhead (per particle: a cost call of "
+                    f"{tanh['loop_cost_us']:.0f} µs and {tanh['loop_rest_us']:.0f} µs of update, nearly all of it "
+                    f"Python and numpy call overhead on arrays of 33 numbers) by the swarm size, but it leaves the "
+                    f"per-element work: for 20× a vectorized evaluation would have to take at most {need:.1f} µs, "
+                    f"and it takes {tanh['vec_total_us']:.1f} µs — {tanh['vec_cost_us']:.1f} µs for its share of "
+                    f"the batched cost (of which {tanh['vec_activation_us']:.1f} µs is the tanh of 40 examples × 8 "
+                    f"hidden units; for one particle alone it takes {tanh['one_activation_us']:.1f} µs) and {tanh['vec_rest_us']:.1f} µs for the vectorized "
+                    f"update (CPU time, best of 5).")
+        if tanh and relu:
+            why += (f" The same network with ReLU, a cheaper activation, gets {relu['speedup_best']:.1f}× in the same "
+                    f"measurement ({runs[1]['speedup_vs_loop_same_cost']['median']:.1f}× in the table)."
+                    if len(runs) > 1 and runs[1]["setup"]["activation"] == "relu" else "")
         missed.append(
             f"PSO: in chapter 5's setting the vectorized swarm is {sp:.1f}× faster than the loop calling the same "
             f"cost per particle ({sp2:.1f}× against `l2lib.cost` per particle); the 20× goal is missed by a "
-            f"factor {GOALS['pso_speedup'] / sp:.1f}.{why} The larger rows show the other limit: once one "
-            f"particle's forward pass is big (m = 200 or 1000), the loop's fixed overhead is small next to it, "
-            f"the batched (P, m, h) temporaries no longer fit in cache, and the gain falls towards 1×.")
+            f"factor {GOALS['pso_speedup'] / sp:.1f}.{why} The larger rows show the same limit from the other "
+            f"side: once one particle's forward pass is big (m = 200 or 1000 examples), the loop's fixed per-call "
+            f"overhead is small next to the per-element work that both versions do, and the gain falls towards 1×.")
     return out
 
 
@@ -237,6 +277,7 @@ def section_book(r: dict | None, sliders: dict | None, goals_rows: list, missed:
     ex = r.get("execute")
     if ex:
         side = {nb["notebook"]: nb["elapsed_s"] for nb in (sliders or {}).get("notebooks", [])}
+        cpu_side = {nb["notebook"]: nb["cpu_s"] for nb in (sliders or {}).get("notebooks", []) if "cpu_s" in nb}
         nrun = len(ex["runs"])
         out += [f"Every notebook executed by `scripts/execute_notebooks.py` (fresh kernel each) on a copy of "
                 f"`notebooks/`, {nrun} time{'s' if nrun > 1 else ''}; seconds per notebook (the last column is an "
@@ -253,21 +294,36 @@ def section_book(r: dict | None, sliders: dict | None, goals_rows: list, missed:
                    + (f" | {sum(side.values()):.1f} |" if side else " | – |"))
         out.append("")
         walls = ", ".join(f"{run['wall_s']:.1f}" for run in ex["runs"])
-        out += [f"Wall time of the whole executor process (including Python start-up and writing the files): "
-                f"{walls} s.", ""]
+        cpus = ", ".join(f"{run['cpu_s']:.1f}" for run in ex["runs"] if "cpu_s" in run)
+        out += [f"Wall time of the whole executor process (including Python and kernel start-up and writing the "
+                f"files): {walls} s. CPU time of the executor and its kernels (user + system, all threads): "
+                f"{cpus or '–'} s — unlike wall time, CPU time hardly grows when other processes compete for the "
+                f"cores, so on a loaded machine it is the better estimate of what a quiet 2-core machine needs "
+                f"(it can also exceed the wall time when BLAS uses both cores)."
+                + (f" The slider-benchmark run's kernels used {sum(cpu_side.values()):.1f} CPU s on the notebooks' "
+                   f"own cells." if cpu_side else ""), ""]
         failed = [run for run in ex["runs"] if run["returncode"]]
         if failed:
             out += ["**The executor failed** (exit status non-zero):", "", "```", failed[0]["stderr_tail"][-1500:],
                     "```", ""]
-        med = sorted(totals)[len(totals) // 2]
+        med = float(np.median(totals))
         ok = med <= GOALS["exec_total_s"] and not failed
         goals_rows.append(("Executing all notebooks ≤ 90 s",
                            f"{med:.1f} s for {len(ex['notebooks'])} notebooks (median of {nrun})", status(ok)))
         if not ok:
             slow = max(ex["notebooks"], key=lambda n: ex["runs"][0]["per_notebook_s"].get(n, 0.0))
+            cpu_list = [run["cpu_s"] for run in ex["runs"] if "cpu_s" in run]
+            cpu_note = ""
+            if cpu_list:
+                cpu = float(np.median(cpu_list))
+                cpu_note = (f" The same runs used {cpu:.1f} CPU s, "
+                            + ("under the goal: the wall time was inflated by other processes competing for the "
+                               "two cores (see the load averages above), and on a quiet machine the goal would "
+                               "likely be met." if cpu <= GOALS["exec_total_s"] else
+                               "also over the goal, so the notebooks' own work is too much, not only the load."))
             missed.append(f"Notebook execution: {med:.1f} s in total, {med - GOALS['exec_total_s']:.1f} s "
                           f"({100 * (med / GOALS['exec_total_s'] - 1):.0f}%) over the 90 s goal; the slowest "
-                          f"notebook is {slow}.")
+                          f"notebook is {slow}.{cpu_note}")
     b = r.get("build")
     if b:
         runs = b["runs"]

@@ -14,7 +14,7 @@ import time
 
 MARK = "L2BENCH-JSON:"
 _viewers: list = []
-_t0 = [0.0]
+_t0 = [0.0, 0.0]
 
 
 def install() -> None:
@@ -32,7 +32,7 @@ def install() -> None:
 
     _repr._l2bench = True
     sl.FrameViewer._repr_mimebundle_ = _repr
-    _t0[0] = time.perf_counter()
+    _t0[0], _t0[1] = time.perf_counter(), time.process_time()
 
 
 def snake(shape: tuple[int, ...]) -> list[tuple[int, ...]]:
@@ -76,7 +76,7 @@ def report(min_samples: int = 60) -> None:
     import ipywidgets as w
     import numpy as np
 
-    out = {"elapsed_s": time.perf_counter() - _t0[0], "viewers": []}
+    out = {"elapsed_s": time.perf_counter() - _t0[0], "cpu_s": time.process_time() - _t0[1], "viewers": []}
     for k, v in enumerate(_viewers):
         times = move_all(v, min_samples)
         sizes = [len(f) for f in v.frames]
