@@ -46,7 +46,8 @@ RULES = ("l2", "simplified", "momentum", "adam", "adamw")
 
 
 class DecayFactorWarning(RuntimeWarning):
-    """The per-step decay factor is ≤ 0: each step flips the sign of the weights (and grows them below −1)."""
+    """The per-step decay factor is ≤ 0: at 0 every step zeroes the weights, below 0 it flips their sign,
+    and below −1 it also makes them grow."""
 
 
 class OptState(NamedTuple):
