@@ -218,7 +218,8 @@ def test_plot_compromise_draws_and_returns_axes(rotated):
     circle = [p for p in ax.patches if isinstance(p, matplotlib.patches.Circle)][0]
     assert circle.get_radius() == pytest.approx(np.linalg.norm(path[3]))
     labels = [h.get_label() for h in ax.get_legend_handles_labels()[0]]
-    assert any("w^*" in s for s in labels) and any("tilde w" in s for s in labels)
+    assert any(s.startswith("w*") for s in labels) and any(s.startswith("w̃") for s in labels)
+    assert ax.get_xlabel() == "w₁" and ax.get_ylabel() == "w₂"
     plt.close(fig)
 
 
