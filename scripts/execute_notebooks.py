@@ -4,10 +4,13 @@
     python scripts/execute_notebooks.py notebooks/01_*.ipynb
 
 Each notebook runs top to bottom in a fresh kernel of this environment, with
-its folder as working directory. Widget *state* is not stored (the website
-uses the text/html version of every slider, so the state would only add
-weight), and neither is per-cell timing metadata, so re-running an unchanged
-notebook leaves the file unchanged. Prints the seconds each notebook took.
+its folder as working directory. What only a live kernel can use is not
+stored: widget state and the widget-view part of each slider's output (its
+model id is random and points at no model once the kernel is gone; the
+text/html part holds the same frames and is what the website and a freshly
+opened notebook show). Per-cell timing is not stored either, so re-running an
+unchanged notebook leaves the file unchanged. Prints the seconds each notebook
+took.
 """
 from __future__ import annotations
 
@@ -20,6 +23,7 @@ import nbformat
 from nbclient import NotebookClient
 
 ROOT = Path(__file__).resolve().parents[1]
+WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
 
 
 def execute(path: Path, timeout: int = 600) -> float:
@@ -33,6 +37,8 @@ def execute(path: Path, timeout: int = 600) -> float:
     nb.metadata["kernelspec"] = {"display_name": "Python 3", "language": "python", "name": "python3"}
     for cell in nb.cells:
         cell.metadata.pop("execution", None)
+        for out in cell.get("outputs", []):
+            out.get("data", {}).pop(WIDGET_VIEW, None)
     nbformat.write(nb, path)
     return seconds
 
