@@ -216,7 +216,10 @@ def validation_curve(X, y, lams, splits, hidden_sizes: Sequence[int] = (8,), lr:
     X : (m, n_0) array of raw features; y : (m,) labels.
     lams : sequence of λ values (n_lams,); every one must satisfy
         ``lr * lam / m_train < 2``, or the decay factor :math:`1 - \eta\lambda/m`
-        of the step above would be :math:`\le -1` and training could not converge.
+        of the step above would be :math:`\le -1` and training could not converge
+        (a ``ValueError`` before training). The condition is necessary, not
+        sufficient: a run whose regularized cost ends higher than it started
+        raises ``FloatingPointError``.
     splits : list of ``(train_idx, dev_idx)`` pairs, e.g. ``[holdout_indices(...)[:2]]``
         or :func:`kfold_indices`. Pairs need not partition the rows, but a pair's
         two parts must not overlap.
@@ -251,6 +254,14 @@ def validation_curve(X, y, lams, splits, hidden_sizes: Sequence[int] = (8,), lr:
         X_tr, X_dv = standardize(X[tr], X[dv]) if standardize_each else (X[tr], X[dv])
         runs.append(train_many(p0, X_tr, y[tr], lams, lr=lr, epochs=epochs, X_dev=X_dv, y_dev=y[dv],
                                hidden=hidden, output=output, record_every=record_every or epochs))
+        total = runs[-1][1]["total"]
+        bad = ~np.isfinite(total[-1]) | (total[-1] > total[0])       # gradient descent that raised its cost
+        if bad.any():
+            lam_bad = float(lams[np.argmax(bad)])
+            raise FloatingPointError(
+                f"Training diverged for lam={lam_bad!r} (m={tr.size}, lr={lr!r}): the cost rose from "
+                f"{total[0][bad][0]:.3g} to {total[-1][bad][0]:.3g}. lr*lam/m = {lr * lam_bad / tr.size:.3g}; "
+                f"it must be below 2, and further below once the data term's curvature is added.")
     last = lambda key: np.stack([hist[key][-1] for _, hist in runs])   # noqa: E731  (n_splits, n_lams)
     history = {k: np.empty(0) for k in ("epoch", "train", "dev", "penalty")}
     if record_every:

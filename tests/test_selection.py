@@ -176,6 +176,8 @@ def test_validation_curve_bad_input(small_problem):
     ok = [(np.arange(40), np.arange(40, 60))]
     with pytest.raises(ValueError, match=r"lr\*lam/m < 2"):
         S.validation_curve(X, y, [0.0, 100.0], ok, lr=1.0, epochs=2)          # 1.0 * 100 / 40 >= 2
+    with pytest.raises(FloatingPointError, match="lam=70.0"):
+        S.validation_curve(X, y, [0.0, 70.0], ok, lr=1.0, epochs=40)          # 1.0 * 70 / 40 = 1.75: diverges
     with pytest.raises(ValueError, match="without common rows"):
         S.validation_curve(X, y, [0.0], [(np.arange(40), np.arange(30, 60))], epochs=2)
     with pytest.raises(ValueError, match="range"):
