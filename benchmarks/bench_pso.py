@@ -95,14 +95,15 @@ def breakdown(m: int = 40, hidden: int = 8, activation: str = "tanh", particles:
 
     All four quantities are CPU times, the best of 5 timed blocks, measured back to back: a whole vectorized run and a whole loop run (per
     evaluation), one batched cost call for the swarm (per particle) and one cost call for one particle;
-    the rest of each run's time per evaluation is its PSO update and bookkeeping. Also the hidden layer's
-    activation alone, on the swarm's and on one particle's pre-activations.
+    the rest of each run's time per evaluation is its PSO update and bookkeeping. Also, on the swarm's and
+    on one particle's arrays, the hidden layer's activation alone and the cross-entropy from the logits
+    alone (exp and log1p per example).
     """
     import numpy as np
 
     import l2lib as L
     from l2lib import pso
-    from l2lib.network import _act
+    from l2lib.network import _act, bce_from_logits
 
     X, y = L.make_moons(m, noise=0.35, rng=3)
     like = L.init_params([2, hidden, 1], rng=0, hidden=activation)
@@ -110,6 +111,8 @@ def breakdown(m: int = 40, hidden: int = 8, activation: str = "tanh", particles:
     f = pso.network_objective(like, X, y, lam, hidden=activation)
     T = np.random.default_rng(0).uniform(-1, 1, (particles, n))
     Zs = np.random.default_rng(1).normal(0, 2, (particles, m, hidden))
+    Zo = np.random.default_rng(2).normal(0, 2, (particles, m, 1))          # output logits
+    Y = np.asarray(y, dtype=float).reshape(-1, 1)
     kw = dict(dim=n, lo=-5.0, hi=5.0, n_particles=particles, n_iter=iters, rng=1)
     evals = particles * (iters + 1)
 
@@ -134,6 +137,8 @@ def breakdown(m: int = 40, hidden: int = 8, activation: str = "tanh", particles:
             "loop_total_us": us * loop_run, "loop_cost_us": us * one_cost, "loop_rest_us": us * (loop_run - one_cost),
             "vec_activation_us": us * best(lambda: _act(Zs, activation), 50) / particles,
             "one_activation_us": us * best(lambda: _act(Zs[:1], activation), 200),
+            "vec_loss_us": us * best(lambda: bce_from_logits(Zo, Y), 50) / particles,
+            "one_loss_us": us * best(lambda: bce_from_logits(Zo[:1], Y), 200),
             "speedup_best": loop_run / vec_run}
 
 
