@@ -40,7 +40,11 @@ ins.forEach(function(el){el.addEventListener("input",upd);el.addEventListener("c
 
 
 def fmt_value(v) -> str:
-    """Short label for a control value: 0, 1e-03, 0.03, 3, True ..."""
+    """Short label for a control value.
+
+    >>> [fmt_value(v) for v in (0.0, 0.001, 0.00316, 3.0, 1000.0, 0.5, 2e-5, True)]
+    ['0', '0.001', '0.00316', '3', '1000', '0.5', '2e-5', 'on']
+    """
     if isinstance(v, (bool, np.bool_)):
         return "on" if v else "off"
     if isinstance(v, (int, np.integer)):
@@ -49,7 +53,11 @@ def fmt_value(v) -> str:
         v = float(v)
         if v == 0:
             return "0"
-        return f"{v:.0e}".replace("e-0", "e-").replace("e+0", "e") if abs(v) < 1e-2 or abs(v) >= 1e4 else f"{v:.3g}"
+        if v.is_integer() and abs(v) < 1e6:
+            return str(int(v))
+        if 1e-4 <= abs(v) < 1e3:
+            return f"{v:.3g}"
+        return f"{v:.3g}".replace("e-0", "e-").replace("e+0", "e").replace("e+", "e")
     return str(v)
 
 

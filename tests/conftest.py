@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import functools
+import gzip
 import http.server
 import os
 import shutil
@@ -49,23 +50,69 @@ def book_build():
     return proc
 
 
-@pytest.fixture(scope="session")
-def site(book_build):
-    """Serve the built site on 127.0.0.1 and yield its base URL."""
-    if book_build.returncode != 0:
-        pytest.fail("the book did not build; see test_book_builds_without_warnings")
-    handler = functools.partial(_QuietHandler, directory=str(HTML))
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_address[1]}"
-    server.shutdown()
-    server.server_close()
+class Site:
+    """The built site served on 127.0.0.1 the way a static host serves it (gzip for text),
+    counting the bytes it sends, so a test can measure what a page transfers."""
+
+    def __init__(self, server):
+        self.server = server
+        self.url = f"http://127.0.0.1:{server.server_address[1]}"
+
+    def reset_bytes(self) -> None:
+        with self.server.lock:
+            self.server.sent.clear()
+
+    def bytes_sent(self) -> int:
+        with self.server.lock:
+            return sum(self.server.sent.values())
 
 
-class _QuietHandler(http.server.SimpleHTTPRequestHandler):
+class _StaticHandler(http.server.SimpleHTTPRequestHandler):
+    COMPRESS = {".html", ".js", ".css", ".json", ".svg", ".txt", ".map", ".ipynb"}
+
+    def do_GET(self):
+        path = Path(self.translate_path(self.path))
+        if path.is_dir():
+            path = path / "index.html"
+        if not path.is_file():
+            self.send_error(404, "File not found")
+            return
+        body = path.read_bytes()
+        gz = "gzip" in self.headers.get("Accept-Encoding", "") and path.suffix in self.COMPRESS
+        if gz:
+            body = _gzip(str(path), path.stat().st_mtime)
+        self.send_response(200)
+        self.send_header("Content-Type", self.guess_type(str(path)))
+        if gz:
+            self.send_header("Content-Encoding", "gzip")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+        with self.server.lock:
+            self.server.sent[self.path] = len(body)
+
     def log_message(self, *args):
         pass
+
+
+@functools.lru_cache(maxsize=None)
+def _gzip(path: str, mtime: float) -> bytes:
+    return gzip.compress(Path(path).read_bytes(), compresslevel=6, mtime=0)
+
+
+@pytest.fixture(scope="session")
+def site(book_build):
+    """Serve the built site on 127.0.0.1 and yield a :class:`Site`."""
+    if book_build.returncode != 0:
+        pytest.fail("the book did not build; see test_book_builds_without_warnings")
+    handler = functools.partial(_StaticHandler, directory=str(HTML))
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    server.lock, server.sent = threading.Lock(), {}
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield Site(server)
+    server.shutdown()
+    server.server_close()
 
 
 def browser_required() -> bool:
