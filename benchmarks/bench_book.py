@@ -3,7 +3,8 @@
 * Execution: ``notebooks/`` is copied into a temporary folder and ``scripts/execute_notebooks.py``
   runs the copies (the repository's files are not touched); its per-notebook seconds, the total
   wall time and the CPU time of the executor and its kernels (less sensitive to other processes on
-  a shared machine than wall time) are recorded. Repeated ``--exec-repeats`` times.
+  a shared machine than wall time) are recorded. Repeated ``--exec-repeats`` times, then once more
+  with one BLAS/OpenMP thread per kernel (``OPENBLAS_NUM_THREADS=1``), for comparison.
 * Build: ``jupyter-book build`` with the flags of ``make book`` (``-n -W --keep-going``) into
   ``benchmarks/results/build`` from the stored (executed) notebooks, with a table of contents made
   from ``_toc.yml`` less the entries whose files do not exist yet, plus the notebooks it does not
@@ -90,28 +91,39 @@ def filtered_toc(dest: Path) -> tuple[Path, list[str], list[str], list[str]]:
     return dest, kept, missing, added
 
 
-def execute_all(repeats: int) -> dict:
+def _execute_once(notebooks: list[Path], threads: int | None) -> dict:
+    """Run the executor on copies of ``notebooks/``; ``threads`` sets the BLAS/OpenMP thread count."""
+    env = _env()
+    if threads is not None:
+        for var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+            env[var] = str(threads)
+    with tempfile.TemporaryDirectory(prefix="l2bench-exec-") as tmp:
+        dst = Path(tmp) / "notebooks"
+        shutil.copytree(ROOT / "notebooks", dst, ignore=shutil.ignore_patterns(".ipynb_checkpoints"))
+        copies = [str(dst / p.name) for p in notebooks]
+        t0, c0 = time.perf_counter(), _children_cpu()
+        out = subprocess.run([PY, str(ROOT / "scripts" / "execute_notebooks.py"), *copies],
+                             capture_output=True, text=True, env=env, cwd=tmp)
+        wall, cpu = time.perf_counter() - t0, _children_cpu() - c0
+    per = {}
+    for line in out.stdout.splitlines():
+        mt = re.match(r"\s*([\d.]+) s\s+(\S+\.ipynb)$", line)
+        if mt:
+            per[mt.group(2)] = float(mt.group(1))
+    print(f"executed {len(per)} notebooks ({'default' if threads is None else threads} BLAS threads) in "
+          f"{wall:.1f} s, {cpu:.1f} CPU s (exit {out.returncode})", flush=True)
+    return {"threads": threads, "wall_s": wall, "cpu_s": cpu, "per_notebook_s": per, "returncode": out.returncode,
+            "stderr_tail": out.stderr[-2000:] if out.returncode else ""}
+
+
+def execute_all(repeats: int, one_thread: bool = True) -> dict:
+    """``repeats`` runs as ``make execute`` does them (default threads), then, if ``one_thread``, one run
+    with a single BLAS/OpenMP thread per kernel, to see what the thread pools cost on this machine."""
     notebooks = sorted((ROOT / "notebooks").glob("*.ipynb"))
-    runs = []
-    for _ in range(repeats):
-        with tempfile.TemporaryDirectory(prefix="l2bench-exec-") as tmp:
-            dst = Path(tmp) / "notebooks"
-            shutil.copytree(ROOT / "notebooks", dst, ignore=shutil.ignore_patterns(".ipynb_checkpoints"))
-            copies = [str(dst / p.name) for p in notebooks]
-            t0, c0 = time.perf_counter(), _children_cpu()
-            out = subprocess.run([PY, str(ROOT / "scripts" / "execute_notebooks.py"), *copies],
-                                 capture_output=True, text=True, env=_env(), cwd=tmp)
-            wall, cpu = time.perf_counter() - t0, _children_cpu() - c0
-        per = {}
-        for line in out.stdout.splitlines():
-            mt = re.match(r"\s*([\d.]+) s\s+(\S+\.ipynb)$", line)
-            if mt:
-                per[mt.group(2)] = float(mt.group(1))
-        runs.append({"wall_s": wall, "cpu_s": cpu, "per_notebook_s": per, "returncode": out.returncode,
-                     "stderr_tail": out.stderr[-2000:] if out.returncode else ""})
-        print(f"executed {len(per)} notebooks in {wall:.1f} s, {cpu:.1f} CPU s (exit {out.returncode})", flush=True)
+    runs = [_execute_once(notebooks, None) for _ in range(repeats)]
+    single = _execute_once(notebooks, 1) if one_thread else None
     names = [p.name for p in notebooks]
-    return {"notebooks": names, "runs": runs, "wall_s": summary([r["wall_s"] for r in runs]),
+    return {"notebooks": names, "runs": runs, "one_thread": single, "wall_s": summary([r["wall_s"] for r in runs]),
             "per_notebook_s": {n: summary([r["per_notebook_s"][n] for r in runs if n in r["per_notebook_s"]])
                                for n in names}}
 
@@ -154,9 +166,10 @@ def main(argv=None) -> int:
     ap.add_argument("--exec-repeats", type=int, default=1,
                     help="default 1: bench_sliders.py executes every notebook too, an independent second run")
     ap.add_argument("--build-repeats", type=int, default=1)
+    ap.add_argument("--no-one-thread", action="store_true", help="skip the extra run with one BLAS thread")
     args = ap.parse_args(argv)
     RESULTS.mkdir(parents=True, exist_ok=True)
-    res = {"execute": execute_all(args.exec_repeats) if args.exec_repeats else None,
+    res = {"execute": execute_all(args.exec_repeats, not args.no_one_thread) if args.exec_repeats else None,
            "build": build(args.build_repeats) if args.build_repeats else None, "machine": machine()}
     write_result("book", res)
     return 0

@@ -96,8 +96,9 @@ def section_sliders(r: dict | None, goals_rows: list, missed: list) -> list[str]
     if nv:
         out += [f"For comparison, a callback that *re-renders* instead of swapping frames: drawing and "
                 f"PNG-encoding one representative figure ({nv['description']}) takes "
-                f"{spread_ms(nv['seconds'])} ms (median (p25–p75) of {nv['seconds']['n']}), before any training or "
-                f"solving. That is what every value change would cost if `render` ran in the callback; the "
+                f"{spread_ms(nv['seconds'])} ms (median (p25–p75) of {nv['seconds']['n']})"
+                + (f", {ms(nv['cpu_seconds']['median'])} ms of CPU time" if "cpu_seconds" in nv else "")
+                + f", before any training or solving. That is what every value change would cost if `render` ran in the callback; the "
                 f"precomputed frames make it a dictionary look-up and one widget message.", ""]
     out += ["What is measured: `set` times the kernel side — from the value change to the end of the "
             "ipywidgets callback, which assigns the precomputed PNG to the `Image` widget and hands the "
@@ -177,6 +178,12 @@ def section_training(r: dict | None, goals_rows: list, missed: list) -> list[str
         text = (f"Training throughput: with {', '.join(map(str, bad))} thread(s) l2lib takes "
                 f"{max(per[t] for t in bad):.2f}× the time of the faster PyTorch variant (median per-round ratio; "
                 f"goal ≤ 1.0×), {100 * (max(per[t] for t in bad) - 1):.0f}% over.")
+        by_t = {run["threads"]: run["step_seconds"]["l2lib"]["median"] for run in r["runs"]}
+        if 1 in by_t and len(by_t) > 1 and by_t[max(by_t)] > 1.2 * by_t[1]:
+            t2 = max(by_t)
+            text += (f" Note that with {t2} threads a step of l2lib took {by_t[t2] / by_t[1]:.1f}× as long as with "
+                     f"one ({ms(by_t[t2])} ms against {ms(by_t[1])} ms; PyTorch slowed down too): on this shared "
+                     f"machine the second thread cost more than it brought.")
         if good:
             text += (f" With {', '.join(map(str, good))} thread(s) it is {min(per[t] for t in good):.2f}×, within the "
                      f"goal. l2lib's code is the same in both rows, so the miss comes from the second thread: "
@@ -281,29 +288,40 @@ def section_book(r: dict | None, sliders: dict | None, goals_rows: list, missed:
         side = {nb["notebook"]: nb["elapsed_s"] for nb in (sliders or {}).get("notebooks", [])}
         cpu_side = {nb["notebook"]: nb["cpu_s"] for nb in (sliders or {}).get("notebooks", []) if "cpu_s" in nb}
         nrun = len(ex["runs"])
+        one = ex.get("one_thread")
         out += [f"Every notebook executed by `scripts/execute_notebooks.py` (fresh kernel each) on a copy of "
-                f"`notebooks/`, {nrun} time{'s' if nrun > 1 else ''}; seconds per notebook (the last column is an "
-                f"independent run: the time the slider benchmark's kernel spent on the notebook's own cells).", "",
-                "| notebook | " + " | ".join(f"run {i + 1}" for i in range(nrun)) + " | slider-benchmark run |",
-                "|---|" + "---:|" * (nrun + 1)]
+                f"`notebooks/`, as `make execute` runs them ({nrun} time{'s' if nrun > 1 else ''}); seconds per "
+                f"notebook. *Slider run*: an independent run, the time the slider benchmark's kernel spent on the "
+                f"notebook's own cells (wall / CPU)."
+                + (" *One thread*: the executor again with `OPENBLAS_NUM_THREADS=OMP_NUM_THREADS=1`." if one else ""),
+                "",
+                "| notebook | " + " | ".join(f"run {i + 1}" for i in range(nrun)) + " | slider run: wall / CPU |"
+                + (" one thread |" if one else ""),
+                "|---|" + "---:|" * (nrun + 1 + (1 if one else 0))]
         for name in ex["notebooks"]:
             vals = [f"{run['per_notebook_s'][name]:.1f}" if name in run["per_notebook_s"] else "failed"
                     for run in ex["runs"]]
-            out.append(f"| {name} | " + " | ".join(vals) + f" | {side[name]:.1f} |" if name in side
-                       else f"| {name} | " + " | ".join(vals) + " | – |")
+            vals.append(f"{side[name]:.1f} / {cpu_side.get(name, float('nan')):.1f}" if name in side else "–")
+            if one:
+                vals.append(f"{one['per_notebook_s'][name]:.1f}" if name in one["per_notebook_s"] else "failed")
+            out.append(f"| {name} | " + " | ".join(vals) + " |")
         totals = [sum(run["per_notebook_s"].values()) for run in ex["runs"]]
         out.append("| **total** | " + " | ".join(f"**{t:.1f}**" for t in totals)
-                   + (f" | {sum(side.values()):.1f} |" if side else " | – |"))
+                   + (f" | {sum(side.values()):.1f} / {sum(cpu_side.values()):.1f} |" if side else " | – |")
+                   + (f" {sum(one['per_notebook_s'].values()):.1f} |" if one else ""))
         out.append("")
         walls = ", ".join(f"{run['wall_s']:.1f}" for run in ex["runs"])
         cpus = ", ".join(f"{run['cpu_s']:.1f}" for run in ex["runs"] if "cpu_s" in run)
         out += [f"Wall time of the whole executor process (including Python and kernel start-up and writing the "
                 f"files): {walls} s. CPU time of the executor and its kernels (user + system, all threads): "
-                f"{cpus or '–'} s — unlike wall time, CPU time hardly grows when other processes compete for the "
-                f"cores, so on a loaded machine it is the better estimate of what a quiet 2-core machine needs "
-                f"(it can also exceed the wall time when BLAS uses both cores)."
+                f"{cpus or '–'} s. CPU time grows much less than wall time when other processes compete for the "
+                f"cores, so on a loaded machine it is the better estimate of what a quiet 2-core machine needs; it "
+                f"still includes the time BLAS threads spend spinning while they wait for work, and it can exceed "
+                f"the wall time when BLAS uses both cores."
                 + (f" The slider-benchmark run's kernels used {sum(cpu_side.values()):.1f} CPU s on the notebooks' "
-                   f"own cells." if cpu_side else ""), ""]
+                   f"own cells." if cpu_side else "")
+                + (f" With one thread per kernel the executor took {one['wall_s']:.1f} s wall and {one['cpu_s']:.1f} "
+                   f"CPU s." if one else ""), ""]
         failed = [run for run in ex["runs"] if run["returncode"]]
         if failed:
             out += ["**The executor failed** (exit status non-zero):", "", "```", failed[0]["stderr_tail"][-1500:],
