@@ -3,8 +3,9 @@
 * Execution: ``notebooks/`` is copied into a temporary folder and ``scripts/execute_notebooks.py``
   runs the copies (the repository's files are not touched); its per-notebook seconds, the total
   wall time and the CPU time of the executor and its kernels (less sensitive to other processes on
-  a shared machine than wall time) are recorded. Repeated ``--exec-repeats`` times, then once more
-  with one BLAS/OpenMP thread per kernel (``OPENBLAS_NUM_THREADS=1``), for comparison.
+  a shared machine than wall time) are recorded. Repeated ``--exec-repeats`` times; then every
+  notebook alone, with the default thread count and with one BLAS/OpenMP thread per kernel
+  (``OPENBLAS_NUM_THREADS=1``) back to back, for comparison.
 * Build: ``jupyter-book build`` with the flags of ``make book`` (``-n -W --keep-going``) into
   ``benchmarks/results/build`` from the stored (executed) notebooks, with a table of contents made
   from ``_toc.yml`` less the entries whose files do not exist yet, plus the notebooks it does not
@@ -117,13 +118,28 @@ def _execute_once(notebooks: list[Path], threads: int | None) -> dict:
 
 
 def execute_all(repeats: int, one_thread: bool = True) -> dict:
-    """``repeats`` runs as ``make execute`` does them (default threads), then, if ``one_thread``, one run
-    with a single BLAS/OpenMP thread per kernel, to see what the thread pools cost on this machine."""
+    """``repeats`` runs of all notebooks as ``make execute`` does them (default threads, one executor
+    process). With ``one_thread``, then each notebook alone, once with the default thread count and once
+    with a single BLAS/OpenMP thread per kernel, the two back to back in alternating order, so that both
+    settings meet the same load from other processes."""
     notebooks = sorted((ROOT / "notebooks").glob("*.ipynb"))
     runs = [_execute_once(notebooks, None) for _ in range(repeats)]
-    single = _execute_once(notebooks, 1) if one_thread else None
+    paired = None
+    if one_thread:
+        paired = {"default": {"per_notebook_s": {}, "wall_s": 0.0, "cpu_s": 0.0, "returncode": 0},
+                  "one": {"per_notebook_s": {}, "wall_s": 0.0, "cpu_s": 0.0, "returncode": 0}}
+        for i, nb in enumerate(notebooks):
+            order = [("default", None), ("one", 1)]
+            for key, threads in (order if i % 2 == 0 else order[::-1]):
+                r = _execute_once([nb], threads)
+                agg = paired[key]
+                agg["per_notebook_s"].update(r["per_notebook_s"])
+                agg["wall_s"] += r["wall_s"]
+                agg["cpu_s"] += r["cpu_s"]
+                agg["returncode"] = agg["returncode"] or r["returncode"]
     names = [p.name for p in notebooks]
-    return {"notebooks": names, "runs": runs, "one_thread": single, "wall_s": summary([r["wall_s"] for r in runs]),
+    return {"notebooks": names, "runs": runs, "paired_threads": paired,
+            "wall_s": summary([r["wall_s"] for r in runs]),
             "per_notebook_s": {n: summary([r["per_notebook_s"][n] for r in runs if n in r["per_notebook_s"]])
                                for n in names}}
 

@@ -288,27 +288,31 @@ def section_book(r: dict | None, sliders: dict | None, goals_rows: list, missed:
         side = {nb["notebook"]: nb["elapsed_s"] for nb in (sliders or {}).get("notebooks", [])}
         cpu_side = {nb["notebook"]: nb["cpu_s"] for nb in (sliders or {}).get("notebooks", []) if "cpu_s" in nb}
         nrun = len(ex["runs"])
-        one = ex.get("one_thread")
+        pt = ex.get("paired_threads")
         out += [f"Every notebook executed by `scripts/execute_notebooks.py` (fresh kernel each) on a copy of "
                 f"`notebooks/`, as `make execute` runs them ({nrun} time{'s' if nrun > 1 else ''}); seconds per "
                 f"notebook. *Slider run*: an independent run, the time the slider benchmark's kernel spent on the "
                 f"notebook's own cells (wall / CPU)."
-                + (" *One thread*: the executor again with `OPENBLAS_NUM_THREADS=OMP_NUM_THREADS=1`." if one else ""),
+                + (" *Default / one thread*: each notebook alone, executed twice back to back (alternating which "
+                   "goes first), with the default thread count and with `OPENBLAS_NUM_THREADS=OMP_NUM_THREADS=1`."
+                   if pt else ""),
                 "",
                 "| notebook | " + " | ".join(f"run {i + 1}" for i in range(nrun)) + " | slider run: wall / CPU |"
-                + (" one thread |" if one else ""),
-                "|---|" + "---:|" * (nrun + 1 + (1 if one else 0))]
+                + (" default / one thread |" if pt else ""),
+                "|---|" + "---:|" * (nrun + 1 + (1 if pt else 0))]
         for name in ex["notebooks"]:
             vals = [f"{run['per_notebook_s'][name]:.1f}" if name in run["per_notebook_s"] else "failed"
                     for run in ex["runs"]]
             vals.append(f"{side[name]:.1f} / {cpu_side.get(name, float('nan')):.1f}" if name in side else "–")
-            if one:
-                vals.append(f"{one['per_notebook_s'][name]:.1f}" if name in one["per_notebook_s"] else "failed")
+            if pt:
+                d, o = (pt[k]["per_notebook_s"].get(name) for k in ("default", "one"))
+                vals.append(f"{d:.1f} / {o:.1f}" if d is not None and o is not None else "failed")
             out.append(f"| {name} | " + " | ".join(vals) + " |")
         totals = [sum(run["per_notebook_s"].values()) for run in ex["runs"]]
         out.append("| **total** | " + " | ".join(f"**{t:.1f}**" for t in totals)
                    + (f" | {sum(side.values()):.1f} / {sum(cpu_side.values()):.1f} |" if side else " | – |")
-                   + (f" {sum(one['per_notebook_s'].values()):.1f} |" if one else ""))
+                   + (f" {sum(pt['default']['per_notebook_s'].values()):.1f} / "
+                      f"{sum(pt['one']['per_notebook_s'].values()):.1f} |" if pt else ""))
         out.append("")
         walls = ", ".join(f"{run['wall_s']:.1f}" for run in ex["runs"])
         cpus = ", ".join(f"{run['cpu_s']:.1f}" for run in ex["runs"] if "cpu_s" in run)
@@ -320,8 +324,9 @@ def section_book(r: dict | None, sliders: dict | None, goals_rows: list, missed:
                 f"the wall time when BLAS uses both cores."
                 + (f" The slider-benchmark run's kernels used {sum(cpu_side.values()):.1f} CPU s on the notebooks' "
                    f"own cells." if cpu_side else "")
-                + (f" With one thread per kernel the executor took {one['wall_s']:.1f} s wall and {one['cpu_s']:.1f} "
-                   f"CPU s." if one else ""), ""]
+                + (f" In the paired runs the executor processes took {pt['default']['wall_s']:.1f} s wall / "
+                   f"{pt['default']['cpu_s']:.1f} CPU s with the default thread count and {pt['one']['wall_s']:.1f} s "
+                   f"wall / {pt['one']['cpu_s']:.1f} CPU s with one thread." if pt else ""), ""]
         failed = [run for run in ex["runs"] if run["returncode"]]
         if failed:
             out += ["**The executor failed** (exit status non-zero):", "", "```", failed[0]["stderr_tail"][-1500:],
@@ -341,9 +346,21 @@ def section_book(r: dict | None, sliders: dict | None, goals_rows: list, missed:
                                "two cores (see the load averages above), and on a quiet machine the goal would "
                                "likely be met." if cpu <= GOALS["exec_total_s"] else
                                "also over the goal, so the notebooks' own work is too much, not only the load."))
+            thr_note = ""
+            if pt:
+                d1 = sum(pt["default"]["per_notebook_s"].values())
+                o1 = sum(pt["one"]["per_notebook_s"].values())
+                if o1 < 0.9 * d1:
+                    thr_note = (f" In the paired runs one BLAS/OpenMP thread per kernel took {o1:.1f} s against "
+                                f"{d1:.1f} s with the default ({100 * (1 - o1 / d1):.0f}% less): the book's arrays "
+                                f"are small, and a second thread on a busy 2-core machine mostly waits; running the "
+                                f"executor with OPENBLAS_NUM_THREADS=1 and OMP_NUM_THREADS=1 is a cheap fix.")
+                elif o1 > 1.1 * d1:
+                    thr_note = (f" One BLAS thread per kernel does not help: {o1:.1f} s against {d1:.1f} s in the "
+                                f"paired runs.")
             missed.append(f"Notebook execution: {med:.1f} s in total, {med - GOALS['exec_total_s']:.1f} s "
                           f"({100 * (med / GOALS['exec_total_s'] - 1):.0f}%) over the 90 s goal; the slowest "
-                          f"notebook is {slow}.{cpu_note}")
+                          f"notebook is {slow}.{cpu_note}{thr_note}")
     b = r.get("build")
     if b:
         runs = b["runs"]
