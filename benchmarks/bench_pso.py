@@ -93,11 +93,11 @@ def breakdown(m: int = 40, hidden: int = 8, activation: str = "tanh", particles:
               lam: float = 1.0) -> dict:
     """Microseconds per cost evaluation, split into the cost itself and everything else (the PSO update).
 
-    All four quantities are CPU times, the best of 5 timed blocks, measured back to back: a whole vectorized run and a whole loop run (per
-    evaluation), one batched cost call for the swarm (per particle) and one cost call for one particle;
-    the rest of each run's time per evaluation is its PSO update and bookkeeping. Also, on the swarm's and
-    on one particle's arrays, the hidden layer's activation alone and the cross-entropy from the logits
-    alone (exp and log1p per example).
+    All quantities are CPU times, the best of 5 timed blocks, measured back to back: a whole vectorized
+    run and a whole loop run (per evaluation), one batched cost call for the swarm (per particle), one
+    cost call for one particle, and the update alone: both runs again with an almost free cost (the sum
+    of the coordinates), per evaluation. Also, on the swarm's and on one particle's arrays, the hidden
+    layer's activation alone and the cross-entropy from the logits alone (exp and log1p per example).
     """
     import numpy as np
 
@@ -131,10 +131,13 @@ def breakdown(m: int = 40, hidden: int = 8, activation: str = "tanh", particles:
     loop_run = best(lambda: pso.pso_minimize_loop(lambda th: float(f(th[None, :])[0]), **kw), 1) / evals
     vec_cost = best(lambda: f(T), 50) / particles
     one_cost = best(lambda: f(T[:1]), 200)
+    # the update alone: the same runs with a cost that is almost free (the sum of the coordinates)
+    vec_rest = best(lambda: pso.pso_minimize(lambda Xs: Xs.sum(axis=1), **kw), 1) / evals
+    loop_rest = best(lambda: pso.pso_minimize_loop(lambda x: float(x.sum()), **kw), 1) / evals
     return {"setting": {"m": m, "network": [2, hidden, 1], "activation": activation, "particles": particles,
                         "iterations": iters},
-            "vec_total_us": us * vec_run, "vec_cost_us": us * vec_cost, "vec_rest_us": us * (vec_run - vec_cost),
-            "loop_total_us": us * loop_run, "loop_cost_us": us * one_cost, "loop_rest_us": us * (loop_run - one_cost),
+            "vec_total_us": us * vec_run, "vec_cost_us": us * vec_cost, "vec_rest_us": us * vec_rest,
+            "loop_total_us": us * loop_run, "loop_cost_us": us * one_cost, "loop_rest_us": us * loop_rest,
             "vec_activation_us": us * best(lambda: _act(Zs, activation), 50) / particles,
             "one_activation_us": us * best(lambda: _act(Zs[:1], activation), 200),
             "vec_loss_us": us * best(lambda: bce_from_logits(Zo, Y), 50) / particles,

@@ -54,8 +54,15 @@ def measure_notebook(path: Path, min_samples: int = 60, timeout: int = 900) -> d
                 + [nbformat.v4.new_code_cell(POST % min_samples)])
     t0 = time.perf_counter()
     NotebookClient(nb, timeout=timeout, kernel_name="python3", allow_errors=False, store_widget_state=False,
-                   record_timing=False, resources={"metadata": {"path": str(path.parent)}}).execute()
+                   record_timing=True, resources={"metadata": {"path": str(path.parent)}}).execute()
     wall = time.perf_counter() - t0
+    cells = []                                  # the notebook's own code cells: seconds each, from nbclient's timing
+    for i, c in enumerate(nb.cells[1:-1]):
+        ex = c.metadata.get("execution", {})
+        if c.cell_type == "code" and "shell.execute_reply" in ex and "iopub.execute_input" in ex:
+            sec = (_ts(ex["shell.execute_reply"]) - _ts(ex["iopub.execute_input"]))
+            first = next((ln for ln in c.source.splitlines() if ln.strip() and not ln.startswith("#")), "")
+            cells.append({"cell": i, "seconds": sec, "first_line": first[:70]})
     text = "".join(o.get("text", "") for o in nb.cells[-1].outputs if o.get("output_type") == "stream")
     line = next(ln for ln in text.splitlines() if ln.startswith(MARK))
     data = json.loads(line[len(MARK):])
@@ -64,7 +71,15 @@ def measure_notebook(path: Path, min_samples: int = 60, timeout: int = 900) -> d
         v["latency_s"] = summary(t)
     data["wall_s"] = wall
     data["notebook"] = path.name
+    data["slowest_cells"] = sorted(cells, key=lambda c: -c["seconds"])[:3]
     return data
+
+
+def _ts(stamp: str) -> float:
+    """Seconds since the epoch from nbclient's ISO timestamps ("2026-01-01T12:00:00.123456Z")."""
+    import datetime as dt
+
+    return dt.datetime.fromisoformat(stamp.replace("Z", "+00:00")).timestamp()
 
 
 def naive_render_cost(repeats: int = 7) -> dict:
