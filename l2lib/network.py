@@ -141,7 +141,11 @@ def forward(params: Params, X, hidden: str = "relu", output: str = "sigmoid"):
     _check_params(params)
     check_choice("hidden", hidden, HIDDEN)
     check_choice("output", output, OUTPUT)
-    X = check_X(X, n_features=params[0][0].shape[0])
+    return _forward(params, check_X(X, n_features=params[0][0].shape[0]), hidden, output)
+
+
+def _forward(params: Params, X: np.ndarray, hidden: str, output: str):
+    """:func:`forward` without the argument checks, for loops that checked once."""
     A, Z = [X], []
     for l, (W, b) in enumerate(params):
         z = A[-1] @ W + b

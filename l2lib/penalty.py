@@ -102,7 +102,13 @@ def cost_and_grads(params: Params, X, y, lam: float = 0.0, hidden: str = "relu",
     n = A.shape[0]
     m = n if m is None else check_int("m", m)
     Y = targets(y, output, A.shape[1], n)
-    data = float(np.mean(example_losses(cache.Z[-1], Y, output)))
+    return _cost_and_grads(params, cache, Y, check_lam(lam), m, _layers(params, layers), include_bias, grads)
+
+
+def _cost_and_grads(params: Params, cache, Y: np.ndarray, lam: float, m: int, layers: list[int],
+                    include_bias: bool, grads: bool = True):
+    """The computation of :func:`cost_and_grads` on checked arguments and a forward pass already made."""
+    data = float(np.mean(example_losses(cache.Z[-1], Y, cache.output)))
     pen = l2_penalty(params, lam, m, layers, include_bias)
     parts = CostParts(data, pen, data + pen)
     if not grads:

@@ -220,6 +220,27 @@ def _in_kernel() -> bool:
     return ip is not None and getattr(ip, "kernel", None) is not None
 
 
+def _reuse_layout(fig, layout):
+    """Lay out the first frame once and give every later frame the same axes positions.
+
+    Constrained layout costs about half of a frame's rendering time; the frames
+    of one slider share their layout, so it is computed once. Returns the
+    positions to reuse (``None`` when the figure has no layout engine or a
+    frame's axes differ in number, in which case the frame keeps its own layout).
+    """
+    engine = fig.get_layout_engine()
+    if engine is None:
+        return layout
+    if layout is None or len(layout) != len(fig.axes):
+        engine.execute(fig)
+        fig.set_layout_engine("none")
+        return [ax.get_position() for ax in fig.axes]
+    fig.set_layout_engine("none")
+    for ax, pos in zip(fig.axes, layout):
+        ax.set_position(pos)
+    return layout
+
+
 def interactive_figure(render: Callable[..., object], controls: dict[str, Sequence], *, alt: str,
                        labels: dict[str, str] | None = None, initial: dict[str, object] | None = None,
                        dpi: int = 80) -> FrameViewer:
@@ -253,9 +274,12 @@ def interactive_figure(render: Callable[..., object], controls: dict[str, Sequen
     labels = {n: (labels or {}).get(n, n) for n in ctl}
     initial = {n: (initial or {}).get(n, opts[0]) for n, opts in ctl.items()}
     frames, alts = [], []
+    layout = None
     for combo in itertools.product(*ctl.values()):
         values = dict(zip(ctl, combo))
-        frames.append(fig_to_png(render(**values), dpi=dpi))
+        fig = render(**values)
+        layout = _reuse_layout(fig, layout)
+        frames.append(fig_to_png(fig, dpi=dpi))
         alts.append(alt.format(**{n: fmt_value(v) for n, v in values.items()}))
     viewer = FrameViewer(frames, ctl, labels, alts, initial)
     viewer.index()  # validates ``initial``

@@ -13,8 +13,8 @@ from __future__ import annotations
 import numpy as np
 
 from ._validate import check_int, check_lam, check_positive, check_rng, check_X
-from .network import Params, accuracy
-from .penalty import cost, cost_and_grads, frobenius_sq
+from .network import Params, _forward, accuracy, targets
+from .penalty import _cost_and_grads, _layers, cost, frobenius_sq
 
 
 def sgd_step(params: Params, grads: Params, lr: float) -> Params:
@@ -70,9 +70,11 @@ def train(params: Params, X, y, lam: float = 0.0, lr: float = 0.5, epochs: int =
         hist["norms"].append([np.sqrt(frobenius_sq(W)) for W, _ in p])
 
     record(0, params)
+    Y = targets(y, output, params[-1][0].shape[1], m)
+    chosen = _layers(params, layers)
     with np.errstate(over="ignore", invalid="ignore"):   # divergence is reported below, by name
         for epoch in range(1, epochs + 1):
-            params = _epoch(params, X, y, lam, lr, m, batch_size, rng, layers, include_bias, kw)
+            params = _epoch(params, X, Y, lam, lr, m, batch_size, rng, chosen, include_bias, kw)
             _check_finite(params, lam, lr, epoch)
             if epoch % record_every == 0 or epoch == epochs:
                 record(epoch, params)
@@ -80,16 +82,17 @@ def train(params: Params, X, y, lam: float = 0.0, lr: float = 0.5, epochs: int =
 
 
 def _epoch(params, X, y, lam, lr, m, batch_size, rng, layers, include_bias, kw):
+    # y is the target matrix Y here, layers the checked list of penalized layers
     """One pass over the training set: one full-batch step, or one step per minibatch."""
     if batch_size is None:
         batches = [slice(None)]
     else:
         perm = rng.permutation(m)
         batches = [perm[i:i + batch_size] for i in range(0, m, batch_size)]
-    for idx in batches:
-        _, g = cost_and_grads(params, X[idx], np.asarray(y)[idx], lam, m=m, layers=layers,
-                              include_bias=include_bias, **kw)
-        params = sgd_step(params, g, lr)
+    for idx in batches:   # arguments were checked once, in train()
+        _, g = _cost_and_grads(params, _forward(params, X[idx], kw["hidden"], kw["output"])[1], y[idx],
+                               lam, m, layers, include_bias)
+        params = [(W - lr * dW, b - lr * db) for (W, b), (dW, db) in zip(params, g)]   # sgd_step
     return params
 
 
