@@ -19,7 +19,11 @@ HTML = ROOT / "_build" / "html"
 CHROMIUM = os.environ.get("L2_CHROMIUM", "/usr/bin/chromium")
 # Flags for a closed network: no background services that would try to reach the internet.
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync",
+                 "--disable-breakpad", "--disable-crash-reporter",
+                 # Defence in depth next to each test's request routing: no host name resolves,
+                 # so nothing (websockets included) can leave the machine.
+                 "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1"]
 
 
 def toc_files() -> list[str]:

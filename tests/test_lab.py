@@ -42,13 +42,6 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOK = ROOT / "notebooks" / "01_cost_and_overfitting.ipynb"
-CHROMIUM = Path(os.environ.get("L2_CHROMIUM", "/usr/bin/chromium"))  # same override as conftest.py
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--no-first-run",
-                 "--disable-breakpad", "--disable-crash-reporter",
-                 # Defence in depth next to the request routing below: no host name
-                 # resolves, so nothing (websockets included) can leave the machine.
-                 "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1"]
 SERVER_START_S = 60      # jupyter lab answering /api/status
 UI_TIMEOUT_MS = 45_000   # default wait for a selector or an action
 RUN_ALL_TIMEOUT_S = 180  # chapter 1 in the live kernel: 25-45 s measured with 2 busy cores
@@ -56,18 +49,6 @@ FRAME_TIMEOUT_MS = 20_000  # slider moved → new frame from the kernel
 
 
 # ---------------------------------------------------------------------- helpers
-def _browser_required() -> bool:
-    return bool(os.environ.get("CI") or os.environ.get("L2_REQUIRE_BROWSER"))
-
-
-def _missing(reason: str) -> None:
-    """Fail when a browser is required (CI, ``make test``), skip otherwise."""
-    if _browser_required():
-        pytest.fail(f"{reason} (CI or L2_REQUIRE_BROWSER is set, so the JupyterLab browser test cannot be skipped)",
-                    pytrace=False)
-    pytest.skip(reason)
-
-
 def _free_port() -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
         s.bind(("127.0.0.1", 0))
@@ -188,19 +169,8 @@ def _stop_server(server: LabServer) -> None:
 
 
 # ---------------------------------------------------------------------- fixtures
-def _playwright_or_skip():
-    """Playwright's sync API, or skip/fail (see module docstring) when the browser is unavailable."""
-    if not CHROMIUM.exists():
-        _missing(f"{CHROMIUM} is missing: install Debian's chromium package to run the JupyterLab test")
-    try:
-        from playwright.sync_api import sync_playwright
-    except ImportError as exc:
-        _missing(f"Playwright's Python package is not importable ({exc}); it is pinned in requirements.txt")
-    return sync_playwright
-
-
 @pytest.fixture
-def lab_server(tmp_path_factory):
+def lab_server(browser, tmp_path_factory):
     """JupyterLab on 127.0.0.1 serving a temporary copy of chapter 1; always shut down afterwards."""
     server = _start_server(tmp_path_factory.mktemp("lab"))
     try:
@@ -210,28 +180,29 @@ def lab_server(tmp_path_factory):
 
 
 @pytest.fixture
-def lab_page(lab_server):
-    """A Chromium page that may only talk to 127.0.0.1, and the list of requests it refused."""
-    with _playwright_or_skip()() as p:
-        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True)
-        try:
-            context = browser.new_context(viewport={"width": 1280, "height": 1000}, service_workers="block")
-            blocked: list[str] = []
+def lab_page(browser, lab_server):
+    """A Chromium page that may only talk to 127.0.0.1, and the list of requests it refused.
 
-            def only_local(route):
-                url = urllib.parse.urlsplit(route.request.url)
-                if url.scheme in ("data", "blob") or url.hostname == "127.0.0.1":
-                    route.continue_()
-                else:
-                    blocked.append(route.request.url)
-                    route.abort()
+    ``browser`` (tests/conftest.py) fails when chromium is missing and CI or
+    L2_REQUIRE_BROWSER is set, and skips otherwise."""
+    context = browser.new_context(viewport={"width": 1280, "height": 1000}, service_workers="block")
+    blocked: list[str] = []
 
-            context.route("**/*", only_local)
-            pg = context.new_page()
-            pg.set_default_timeout(UI_TIMEOUT_MS)
-            yield pg, blocked
-        finally:
-            browser.close()
+    def only_local(route):
+        url = urllib.parse.urlsplit(route.request.url)
+        if url.scheme in ("data", "blob") or url.hostname == "127.0.0.1":
+            route.continue_()
+        else:
+            blocked.append(route.request.url)
+            route.abort()
+
+    context.route("**/*", only_local)
+    pg = context.new_page()
+    pg.set_default_timeout(UI_TIMEOUT_MS)
+    try:
+        yield pg, blocked
+    finally:
+        context.close()
 
 
 # ---------------------------------------------------------------------- the test
@@ -263,7 +234,7 @@ def _img_bytes(img) -> bytes:
 
 
 def test_lab_slider_redraws_from_live_kernel(request):
-    _playwright_or_skip()  # before the server starts: a missing browser fails (CI) or skips here
+    request.getfixturevalue("browser")  # before the server starts: a missing browser fails (CI) or skips here
     from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
     lab_server = request.getfixturevalue("lab_server")
