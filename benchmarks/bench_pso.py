@@ -93,7 +93,7 @@ def breakdown(m: int = 40, hidden: int = 8, activation: str = "tanh", particles:
               lam: float = 1.0) -> dict:
     """Microseconds per cost evaluation, split into the cost itself and everything else (the PSO update).
 
-    All quantities are CPU times, the best of 5 timed blocks, measured back to back: a whole vectorized
+    All quantities are CPU times, the best of 7 timed blocks, measured back to back: a whole vectorized
     run and a whole loop run (per evaluation), one batched cost call for the swarm (per particle), one
     cost call for one particle, and the update alone: both runs again with an almost free cost (the sum
     of the coordinates), per evaluation. Also, on the swarm's and on one particle's arrays, the hidden
@@ -119,7 +119,7 @@ def breakdown(m: int = 40, hidden: int = 8, activation: str = "tanh", particles:
     def best(g, k):
         g()
         t = np.inf
-        for _ in range(5):
+        for _ in range(7):
             t0 = time.process_time()
             for _ in range(k):
                 g()
@@ -127,12 +127,12 @@ def breakdown(m: int = 40, hidden: int = 8, activation: str = "tanh", particles:
         return t
 
     us = 1e6
-    vec_run = best(lambda: pso.pso_minimize(f, **kw), 1) / evals
+    vec_run = best(lambda: pso.pso_minimize(f, **kw), 3) / evals
     loop_run = best(lambda: pso.pso_minimize_loop(lambda th: float(f(th[None, :])[0]), **kw), 1) / evals
     vec_cost = best(lambda: f(T), 50) / particles
     one_cost = best(lambda: f(T[:1]), 200)
     # the update alone: the same runs with a cost that is almost free (the sum of the coordinates)
-    vec_rest = best(lambda: pso.pso_minimize(lambda Xs: Xs.sum(axis=1), **kw), 1) / evals
+    vec_rest = best(lambda: pso.pso_minimize(lambda Xs: Xs.sum(axis=1), **kw), 3) / evals
     loop_rest = best(lambda: pso.pso_minimize_loop(lambda x: float(x.sum()), **kw), 1) / evals
     return {"setting": {"m": m, "network": [2, hidden, 1], "activation": activation, "particles": particles,
                         "iterations": iters},
@@ -160,7 +160,7 @@ def main(argv=None) -> int:
               flush=True)
     bds = [breakdown(activation=act) for act in ("tanh", "relu")]
     for b in bds:
-        print(f"{b['setting']['activation']}, per evaluation (best of 5): vectorized {b['vec_total_us']:.1f} us = cost "
+        print(f"{b['setting']['activation']}, per evaluation (best of 7): vectorized {b['vec_total_us']:.1f} us = cost "
               f"{b['vec_cost_us']:.1f} + rest {b['vec_rest_us']:.1f}; loop {b['loop_total_us']:.1f} us = cost "
               f"{b['loop_cost_us']:.1f} + rest {b['loop_rest_us']:.1f}; speed-up {b['speedup_best']:.1f}x")
     write_result("pso", {"runs": runs, "breakdown": bds, "machine": machine()})

@@ -178,8 +178,9 @@ def profile_l2lib(threads: int, steps: int = 200) -> dict:
                      "cumtime_ms_per_step": 1e3 * ct / steps})
     rows.sort(key=lambda r: -r["tottime_ms_per_step"])
     total = sum(r["tottime_ms_per_step"] for r in rows)
-    # The irreducible work: the five matrix products of one step (2 forward ones of size m x 64 x 64 and
-    # m x 64 x 1 are included), timed alone on the same arrays.
+    # The irreducible work: the eight matrix products of one step (3 forward, 5 backward), timed alone
+    # on arrays of the same shapes. Both this and the whole step are timed in CPU time (one thread), so
+    # that load from other processes does not distort the share.
     A1 = np.maximum(X @ p[0][0] + p[0][1], 0)
     A2 = np.maximum(A1 @ p[1][0] + p[1][1], 0)
     dZ3 = A2 @ p[2][0]
@@ -191,19 +192,17 @@ def profile_l2lib(threads: int, steps: int = 200) -> dict:
 
     for _ in range(5):
         matmuls()
-    t = []
-    for _ in range(15):
-        t0 = time.perf_counter()
+    t, t_step = [], []
+    for _ in range(15):                            # interleaved blocks
+        t0 = time.process_time()
         for _ in range(20):
             matmuls()
-        t.append((time.perf_counter() - t0) / 20)
-    t_step = []
-    for _ in range(15):
-        t0 = time.perf_counter()
+        t.append((time.process_time() - t0) / 20)
+        t0 = time.process_time()
         for _ in range(20):
             _, g = L.cost_and_grads(p, X, y, LAM)
             p = L.sgd_step(p, g, LR)
-        t_step.append((time.perf_counter() - t0) / 20)
+        t_step.append((time.process_time() - t0) / 20)
     return {"threads": threads, "steps": steps, "wall_ms_per_step_profiled": 1e3 * wall / steps,
             "profiled_total_ms_per_step": total, "top": rows[:14],
             "matmul_only_ms": summary([1e3 * x for x in t]), "step_ms": summary([1e3 * x for x in t_step])}

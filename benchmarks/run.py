@@ -151,6 +151,17 @@ def section_training(r: dict | None, goals_rows: list, missed: list) -> list[str
                    + (f"{run['cpu_ratio_vs_faster_torch']['median']:.2f} ({run['cpu_ratio_vs_faster_torch']['p25']:.2f}–"
                       f"{run['cpu_ratio_vs_faster_torch']['p75']:.2f}) |" if "cpu_ratio_vs_faster_torch" in run else "– |"))
         worst = max(worst, q["median"])
+    by_thr = {run["threads"]: run["step_seconds"] for run in r["runs"]}
+    if 1 in by_thr and len(by_thr) > 1:
+        t2 = max(by_thr)
+        f_l = by_thr[t2]["l2lib"]["median"] / by_thr[1]["l2lib"]["median"]
+        f_t = (min(by_thr[t2]["torch_loss_penalty"]["median"], by_thr[t2]["torch_weight_decay"]["median"])
+               / min(by_thr[1]["torch_loss_penalty"]["median"], by_thr[1]["torch_weight_decay"]["median"]))
+        if f_l > 1.1 and f_t > 1.1:
+            out += ["", f"On this machine both libraries are slower with {t2} threads than with one (median step "
+                    f"{f_l:.1f}× as long for l2lib, {f_t:.1f}× for the faster PyTorch variant): for matrices of "
+                    f"1000 × 64 the second thread costs more in hand-offs than it saves, more so when other "
+                    f"processes hold a core."]
     out += ["", "The goal is judged on the wall-clock ratio per round (what a reader waits for). The CPU-time ratio "
             "(the process's CPU time, all its threads) is the check against load from other processes: with one "
             "thread it measures the work alone; with two it also counts the time a thread pool spends spinning "
@@ -158,9 +169,9 @@ def section_training(r: dict | None, goals_rows: list, missed: list) -> list[str
     p = r.get("profile")
     if p:
         out += [f"Where l2lib's step spends its time (cProfile, 1 thread, {p['steps']} steps; exclusive time per "
-                f"step): the whole step takes {p['step_ms']['median']:.2f} ms when timed without the profiler, "
-                f"of which the eight matrix products alone (3 forward, 5 backward, timed on their own) take "
-                f"{p['matmul_only_ms']['median']:.2f} ms.", "",
+                f"step): the whole step takes {p['step_ms']['median']:.2f} ms of CPU time when timed without the "
+                f"profiler, of which the eight matrix products alone (3 forward, 5 backward, timed on their own, "
+                f"interleaved with the steps) take {p['matmul_only_ms']['median']:.2f} ms.", "",
                 "| function | calls/step | ms/step (exclusive) | ms/step (inclusive) |", "|---|---:|---:|---:|"]
         for row in p["top"][:10]:
             out.append(f"| `{row['function']}` | {row['calls_per_step']:.0f} | {row['tottime_ms_per_step']:.3f} | "
@@ -237,7 +248,7 @@ def section_pso(r: dict | None, goals_rows: list, missed: list) -> list[str]:
         bds = []                     # results of an older version of bench_pso.py
     if bds:
         out += ["Where the time goes, m = 40, 2-8-1 network, 40 particles (µs per cost evaluation; each number the "
-                "best of 5 blocks of CPU time measured back to back, so the speed-up here can differ from the table's "
+                "best of 7 blocks of CPU time measured back to back, so the speed-up here can differ from the table's "
                 "medians). "
                 "*Run*: a whole run per evaluation; *cost*: one batched call for the swarm (per particle) or one call "
                 "for one particle; *update*: a whole run with an almost free cost (the PSO update and bookkeeping "
@@ -265,7 +276,7 @@ def section_pso(r: dict | None, goals_rows: list, missed: list) -> list[str]:
                     f"hidden units and {tanh.get('vec_loss_us', float('nan')):.1f} µs the cross-entropy's exp and "
                     f"log1p of 40 logits: element-wise transcendental functions, whose cost per element batching "
                     f"does not remove) and {tanh['vec_rest_us']:.1f} µs for the vectorized update (CPU times, best "
-                    f"of 5, so the parts need not add up exactly).")
+                    f"of 7, so the parts need not add up exactly).")
         if tanh and relu:
             why += (f" The same network with ReLU, a cheaper activation, gets {relu['speedup_best']:.1f}× in the same "
                     f"measurement ({runs[1]['speedup_vs_loop_same_cost']['median']:.1f}× in the table)."
@@ -342,8 +353,25 @@ def section_book(r: dict | None, sliders: dict | None, goals_rows: list, missed:
                     "```", ""]
         med = float(np.median(totals))
         ok = med <= GOALS["exec_total_s"] and not failed
+        others = []                                    # (label, seconds) of the other full executions
+        if side:
+            others.append(("in the slider run", sum(side.values())))
+        if pt:
+            others.append(("one notebook per process", sum(pt["default"]["per_notebook_s"].values())))
+        other_txt = ", ".join(f"{v:.1f} s {k}" for k, v in others)
         goals_rows.append(("Executing all notebooks ≤ 90 s",
-                           f"{med:.1f} s for {len(ex['notebooks'])} notebooks (median of {nrun})", status(ok)))
+                           f"{med:.1f} s for {len(ex['notebooks'])} notebooks (`make execute`, "
+                           f"{'median of ' + str(nrun) + ' runs' if nrun > 1 else 'one run'})"
+                           + (f"; other executions in this benchmark run: {other_txt}" if others else ""),
+                           "met, **borderline**" if ok and any(v > GOALS["exec_total_s"] for _, v in others)
+                           else status(ok)))
+        if ok and any(v > GOALS["exec_total_s"] for _, v in others):
+            allv = [med] + [v for _, v in others]
+            missed.append(f"Notebook execution (borderline): the `make execute` run took {med:.1f} s, within 90 s, "
+                          f"but the other executions in the same benchmark run took {other_txt}: the book as it "
+                          f"stands needs {min(allv):.0f}–{max(allv):.0f} s on this machine, depending on the load, "
+                          f"so it sits at the goal rather than safely under it. The slowest cells are listed in "
+                          f"section 4.")
         if not ok:
             slow = max(ex["notebooks"], key=lambda n: ex["runs"][0]["per_notebook_s"].get(n, 0.0))
             cpu_list = [run["cpu_s"] for run in ex["runs"] if "cpu_s" in run]
@@ -443,7 +471,7 @@ def write_report(log: dict | None) -> str:
     lines += [f"| {g} | {m} | {s} |" for g, m, s in goals_rows]
     lines.append("")
     if missed:
-        lines += ["**Missed goals**, by how much and why:", ""] + [f"- {x}" for x in missed] + [""]
+        lines += ["**Missed or borderline goals**, by how much and why:", ""] + [f"- {x}" for x in missed] + [""]
     lines += ["## Machine and versions", "",
               "| | |", "|---|---|"]
     for k in ("cpu", "cores", "memory_gib", "os", "python", "numpy", "blas", "torch", "matplotlib", "ipywidgets",
