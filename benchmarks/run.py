@@ -451,7 +451,12 @@ def section_pages(r: dict | None, goals_rows: list, missed: list) -> list[str]:
 
 def write_report(log: dict | None) -> str:
     res = {k: read_result(k) for k in BENCHES}
-    mach = machine()
+    # machine facts as recorded by the benchmarks themselves (the commit is the one each one measured)
+    recorded = {k: v["machine"] for k, v in res.items() if v and "machine" in v}
+    mach = dict(next(iter(recorded.values()))) if recorded else machine()
+    commits = {k: m.get("commit") for k, m in recorded.items()}
+    if len(set(commits.values())) > 1:
+        mach["commit"] = "; ".join(f"{k}: {c}" for k, c in commits.items())
     meta = read_result("meta") or {}
     if log:
         meta = {"log": log, "finished": dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")}
