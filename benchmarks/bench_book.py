@@ -3,9 +3,9 @@
 * Execution: ``notebooks/`` is copied into a temporary folder and ``scripts/execute_notebooks.py``
   runs the copies (the repository's files are not touched); its per-notebook seconds, the total
   wall time and the CPU time of the executor and its kernels (less sensitive to other processes on
-  a shared machine than wall time) are recorded. Repeated ``--exec-repeats`` times; then every
-  notebook alone, with the default thread count and with one BLAS/OpenMP thread per kernel
-  (``OPENBLAS_NUM_THREADS=1``) back to back, for comparison.
+  a shared machine than wall time) are recorded. Repeated ``--exec-repeats`` times. With
+  ``--threads-compare``, then every notebook alone, with the default thread count and with one
+  BLAS/OpenMP thread per kernel (``OPENBLAS_NUM_THREADS=1``) back to back, for comparison.
 * Build: ``jupyter-book build`` with the flags of ``make book`` (``-n -W --keep-going``) into
   ``benchmarks/results/build`` from the stored (executed) notebooks, with a table of contents made
   from ``_toc.yml`` less the entries whose files do not exist yet, plus the notebooks it does not
@@ -117,7 +117,7 @@ def _execute_once(notebooks: list[Path], threads: int | None) -> dict:
             "stderr_tail": out.stderr[-2000:] if out.returncode else ""}
 
 
-def execute_all(repeats: int, one_thread: bool = True) -> dict:
+def execute_all(repeats: int, one_thread: bool = False) -> dict:
     """``repeats`` runs of all notebooks as ``make execute`` does them (default threads, one executor
     process). With ``one_thread``, then each notebook alone, once with the default thread count and once
     with a single BLAS/OpenMP thread per kernel, the two back to back in alternating order, so that both
@@ -182,10 +182,12 @@ def main(argv=None) -> int:
     ap.add_argument("--exec-repeats", type=int, default=1,
                     help="default 1: bench_sliders.py executes every notebook too, an independent second run")
     ap.add_argument("--build-repeats", type=int, default=1)
-    ap.add_argument("--no-one-thread", action="store_true", help="skip the extra run with one BLAS thread")
+    ap.add_argument("--threads-compare", action="store_true",
+                    help="also run each notebook alone with the default and with one BLAS thread (adds about two "
+                         "full executions; off by default to keep `make bench` to a few minutes)")
     args = ap.parse_args(argv)
     RESULTS.mkdir(parents=True, exist_ok=True)
-    res = {"execute": execute_all(args.exec_repeats, not args.no_one_thread) if args.exec_repeats else None,
+    res = {"execute": execute_all(args.exec_repeats, args.threads_compare) if args.exec_repeats else None,
            "build": build(args.build_repeats) if args.build_repeats else None, "machine": machine()}
     write_result("book", res)
     return 0

@@ -498,6 +498,8 @@ def write_report(log: dict | None) -> str:
               "make bench            # sets up .venv, installs benchmarks/requirements.txt (CPU PyTorch), runs all, writes this file",
               ".venv/bin/python benchmarks/run.py --only sliders training   # a subset (others keep their last results)",
               ".venv/bin/python benchmarks/run.py --report-only            # rewrite this file from benchmarks/results/*.json",
+              ".venv/bin/python benchmarks/bench_book.py --threads-compare  # + each notebook with default vs one BLAS thread (slower)",
+              ".venv/bin/pytest benchmarks/test_bench_helpers.py benchmarks/slider_probe.py --doctest-modules -p no:cacheprovider",
               "```", "",
               "Raw results (every percentile, the profile, the per-page byte counts) are in "
               "`benchmarks/results/*.json`, which git ignores.", ""]
