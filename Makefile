@@ -3,6 +3,12 @@ PYTHON ?= python3
 VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
+# The book's matrices are small: one BLAS thread is several times faster than two
+# (threads spin on tiny products) and makes sums reproducible. Override from the
+# environment if you like.
+export OPENBLAS_NUM_THREADS ?= 1
+export OMP_NUM_THREADS ?= 1
+export MKL_NUM_THREADS ?= 1
 # -n: nitpicky, -W: warnings are errors. The build renders stored outputs only.
 JB_FLAGS := -n -W --keep-going
 
