@@ -92,11 +92,21 @@ def filtered_toc(dest: Path) -> tuple[Path, list[str], list[str], list[str]]:
     return dest, kept, missing, added
 
 
+_THREAD_VARS = ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS")
+
+
 def _execute_once(notebooks: list[Path], threads: int | None) -> dict:
-    """Run the executor on copies of ``notebooks/``; ``threads`` sets the BLAS/OpenMP thread count."""
+    """Run the executor on copies of ``notebooks/``.
+
+    ``threads``: None keeps the environment as it is (what ``make execute`` does), 0 removes the
+    thread variables (each library's own default: every core), k sets them to k.
+    """
     env = _env()
-    if threads is not None:
-        for var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+    if threads == 0:
+        for var in _THREAD_VARS:
+            env.pop(var, None)
+    elif threads is not None:
+        for var in _THREAD_VARS:
             env[var] = str(threads)
     with tempfile.TemporaryDirectory(prefix="l2bench-exec-") as tmp:
         dst = Path(tmp) / "notebooks"
@@ -111,15 +121,17 @@ def _execute_once(notebooks: list[Path], threads: int | None) -> dict:
         mt = re.match(r"\s*([\d.]+) s\s+(\S+\.ipynb)$", line)
         if mt:
             per[mt.group(2)] = float(mt.group(1))
-    print(f"executed {len(per)} notebooks ({'default' if threads is None else threads} BLAS threads) in "
+    label = {None: "inherited", 0: "library-default"}.get(threads, str(threads))
+    print(f"executed {len(per)} notebooks ({label} BLAS threads) in "
           f"{wall:.1f} s, {cpu:.1f} CPU s (exit {out.returncode})", flush=True)
     return {"threads": threads, "wall_s": wall, "cpu_s": cpu, "per_notebook_s": per, "returncode": out.returncode,
             "stderr_tail": out.stderr[-2000:] if out.returncode else ""}
 
 
 def execute_all(repeats: int, one_thread: bool = False) -> dict:
-    """``repeats`` runs of all notebooks as ``make execute`` does them (default threads, one executor
-    process). With ``one_thread``, then each notebook alone, once with the default thread count and once
+    """``repeats`` runs of all notebooks as ``make execute`` does them (one executor process, with the
+    thread variables the environment sets). With ``one_thread``, then each notebook
+    alone, once with the libraries' default thread count (the variables removed: every core) and once
     with a single BLAS/OpenMP thread per kernel, the two back to back in alternating order, so that both
     settings meet the same load from other processes."""
     notebooks = sorted((ROOT / "notebooks").glob("*.ipynb"))
@@ -129,7 +141,7 @@ def execute_all(repeats: int, one_thread: bool = False) -> dict:
         paired = {"default": {"per_notebook_s": {}, "wall_s": 0.0, "cpu_s": 0.0, "returncode": 0},
                   "one": {"per_notebook_s": {}, "wall_s": 0.0, "cpu_s": 0.0, "returncode": 0}}
         for i, nb in enumerate(notebooks):
-            order = [("default", None), ("one", 1)]
+            order = [("default", 0), ("one", 1)]
             for key, threads in (order if i % 2 == 0 else order[::-1]):
                 r = _execute_once([nb], threads)
                 agg = paired[key]

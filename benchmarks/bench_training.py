@@ -210,10 +210,9 @@ def profile_l2lib(threads: int, steps: int = 200) -> dict:
 
 def _run_worker(threads: int | None, args) -> dict:
     env = dict(os.environ)
-    if threads is not None:
-        for var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
-            env[var] = str(threads)
     n = threads or os.cpu_count() or 1
+    for var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+        env[var] = str(n)          # explicit, whatever the caller's environment (the Makefile may set 1)
     cmd = [PY, __file__, "--worker", str(n), "--rounds", str(args.rounds), "--block", str(args.block)]
     out = subprocess.run(cmd, env=env, capture_output=True, text=True, check=True)
     return json.loads(out.stdout.strip().splitlines()[-1])

@@ -112,4 +112,6 @@ def machine() -> dict:
         "numpy": np.__version__, "blas": blas, "torch": _version("torch"), "matplotlib": _version("matplotlib"),
         "ipywidgets": _version("ipywidgets"), "jupyter-book": _version("jupyter-book"),
         "playwright": _version("playwright"), "commit": _git_commit(), "load_average": load_average(),
+        "thread_env": ", ".join(f"{v}={os.environ.get(v, 'unset')}"
+                                for v in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS")),
     }

@@ -306,7 +306,8 @@ def section_book(r: dict | None, sliders: dict | None, goals_rows: list, missed:
                 f"notebook. *Slider run*: an independent run, the time the slider benchmark's kernel spent on the "
                 f"notebook's own cells (wall / CPU)."
                 + (" *Default / one thread*: each notebook alone, executed twice back to back (alternating which "
-                   "goes first), with the default thread count and with `OPENBLAS_NUM_THREADS=OMP_NUM_THREADS=1`."
+                   "goes first), with the libraries' default thread count (every core) and with "
+                   "`OPENBLAS_NUM_THREADS=OMP_NUM_THREADS=1`."
                    if pt else ""),
                 "",
                 "| notebook | " + " | ".join(f"run {i + 1}" for i in range(nrun)) + " | slider run: wall / CPU |"
@@ -480,8 +481,11 @@ def write_report(log: dict | None) -> str:
     lines += ["## Machine and versions", "",
               "| | |", "|---|---|"]
     for k in ("cpu", "cores", "memory_gib", "os", "python", "numpy", "blas", "torch", "matplotlib", "ipywidgets",
-              "jupyter-book", "playwright", "commit"):
-        lines.append(f"| {k} | {mach.get(k)} |")
+              "jupyter-book", "playwright", "commit", "thread_env"):
+        if k in mach:
+            label = {"thread_env": "thread variables of the run (kernels inherit them; the training and PSO "
+                                   "benchmarks set their own)"}.get(k, k)
+            lines.append(f"| {label} | {mach.get(k)} |")
     lg = meta.get("log") or {}
     if lg:
         lines.append("| load average (1, 5, 15 min) before each benchmark | "
