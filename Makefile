@@ -35,7 +35,7 @@ book: setup
 	@echo "The website is in _build/html: open _build/html/index.html"
 
 test: setup
-	L2_REQUIRE_BROWSER=1 $(PY) -m pytest tests l2lib notebooks --nbval --nbval-current-env \
+	L2_REQUIRE_BROWSER=1 $(PY) -m pytest tests l2lib benchmarks/test_bench_helpers.py notebooks --nbval --nbval-current-env \
 	  --nbval-sanitize-with tests/nbval_sanitize.cfg -v
 
 lab: setup
