@@ -26,6 +26,17 @@ CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-
                  "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1"]
 
 
+PAGE_WEIGHTS: dict[str, tuple[float, int, int]] = {}   # doc -> (MB transferred, equations, images)
+
+
+def pytest_terminal_summary(terminalreporter):
+    """Print what each page of the website transferred, as measured by tests/test_site.py."""
+    if PAGE_WEIGHTS:
+        terminalreporter.section("page weight (bytes sent by the server, text gzip-compressed, fresh cache)")
+        for doc, (mb, n_eq, n_img) in PAGE_WEIGHTS.items():
+            terminalreporter.write_line(f"{mb:6.2f} MB  {n_eq:4d} equations  {n_img:3d} images  {doc}")
+
+
 def toc_files() -> list[str]:
     """Every document the table of contents lists, root first, as paths without suffix."""
     toc = yaml.safe_load((ROOT / "_toc.yml").read_text())
