@@ -154,13 +154,7 @@ def batched_cost_parts(thetas, like: Params, X, y, lam: float = 0.0, hidden: str
     [4.0, 0.0]
     """
     T = _check_thetas(thetas, _n_params(like))
-    check_choice("hidden", hidden, HIDDEN)
-    check_choice("output", output, OUTPUT)
-    lam = check_lam(lam)
-    X = check_X(X, n_features=like[0][0].shape[0])
-    Y = targets(y, output, like[-1][0].shape[1], X.shape[0])
-    m = X.shape[0] if m is None else check_int("m", m)
-    return _swarm_parts(T, like, X, Y, lam, hidden, output, m, weight_mask(like))
+    return _swarm_parts(T, like, *_checked_problem(like, X, y, lam, hidden, output, m))
 
 
 def batched_cost(thetas, like: Params, X, y, lam: float = 0.0, hidden: str = "relu",
@@ -184,14 +178,19 @@ def network_objective(like: Params, X, y, lam: float = 0.0, hidden: str = "relu"
     every iteration, only checks the shape of ``thetas``.
     """
     n = _n_params(like)
+    problem = _checked_problem(like, X, y, lam, hidden, output, m)
+    return lambda thetas: _swarm_parts(_check_thetas(thetas, n), like, *problem).total
+
+
+def _checked_problem(like: Params, X, y, lam, hidden: str, output: str, m):
+    """Check the data and settings once: ``(X, Y, lam, hidden, output, m, weight mask)``."""
     check_choice("hidden", hidden, HIDDEN)
     check_choice("output", output, OUTPUT)
     lam = check_lam(lam)
     X = check_X(X, n_features=like[0][0].shape[0])
     Y = targets(y, output, like[-1][0].shape[1], X.shape[0])
     m = X.shape[0] if m is None else check_int("m", m)
-    mask = weight_mask(like)
-    return lambda thetas: _swarm_parts(_check_thetas(thetas, n), like, X, Y, lam, hidden, output, m, mask).total
+    return X, Y, lam, hidden, output, m, weight_mask(like)
 
 
 # ------------------------------------------------------------------ the optimizer
