@@ -39,8 +39,9 @@ from typing import NamedTuple
 import numpy as np
 
 from ._validate import _msg, check_choice, check_int, check_lam, check_positive, check_real, check_rng, check_X
-from .network import Params, _check_params, accuracy
-from .penalty import cost, cost_and_grads, frobenius_sq
+from .network import Params, _check_params, accuracy, targets
+from .penalty import cost, frobenius_sq
+from .train import batches, data_gradient
 
 RULES = ("l2", "simplified", "momentum", "adam", "adamw")
 
@@ -389,16 +390,12 @@ def train(params: Params, X, y, rule: str = "l2", lr: float = 0.5, lam: float = 
             hist[k].append(v)
 
     state = init_state(params)
+    Y = targets(y, output, params[-1][0].shape[1], n)       # checked once; the loop uses it as is
     record(0, params)
     with np.errstate(over="ignore", invalid="ignore"):   # divergence is reported below, by name
         for epoch in range(1, epochs + 1):
-            if batch_size is None:
-                batches = [slice(None)]
-            else:                                              # the same batches as l2lib.train.train
-                perm = rng.permutation(n)
-                batches = [perm[i:i + batch_size] for i in range(0, n, batch_size)]
-            for idx in batches:
-                _, g = cost_and_grads(params, X[idx], y[idx], 0.0, **kw)     # data gradient only
+            for idx in batches(n, batch_size, rng):               # the same batches as l2lib.train.train
+                g = data_gradient(params, X[idx], Y[idx], hidden, output)   # data gradient only
                 if rule == "l2":
                     params = _l2(params, g, lr, lam, m, decay_biases)
                 elif rule == "simplified":

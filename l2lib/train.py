@@ -81,15 +81,23 @@ def train(params: Params, X, y, lam: float = 0.0, lr: float = 0.5, epochs: int =
     return params, {k: np.asarray(v, dtype=float) for k, v in hist.items()}
 
 
+def batches(m: int, batch_size: int | None, rng: np.random.Generator) -> list:
+    """Index sets of one epoch: everything at once, or a fresh shuffle cut into minibatches."""
+    if batch_size is None:
+        return [slice(None)]
+    perm = rng.permutation(m)
+    return [perm[i:i + batch_size] for i in range(0, m, batch_size)]
+
+
+def data_gradient(params: Params, X: np.ndarray, Y: np.ndarray, hidden: str, output: str) -> Params:
+    """Gradient of the data term alone on already checked ``X`` and target matrix ``Y`` (for training loops)."""
+    return _cost_and_grads(params, _forward(params, X, hidden, output)[1], Y, 0.0, X.shape[0], [], False)[1]
+
+
 def _epoch(params, X, y, lam, lr, m, batch_size, rng, layers, include_bias, kw):
     # y is the target matrix Y here, layers the checked list of penalized layers
     """One pass over the training set: one full-batch step, or one step per minibatch."""
-    if batch_size is None:
-        batches = [slice(None)]
-    else:
-        perm = rng.permutation(m)
-        batches = [perm[i:i + batch_size] for i in range(0, m, batch_size)]
-    for idx in batches:   # arguments were checked once, in train()
+    for idx in batches(m, batch_size, rng):   # arguments were checked once, in train()
         _, g = _cost_and_grads(params, _forward(params, X[idx], kw["hidden"], kw["output"])[1], y[idx],
                                lam, m, layers, include_bias)
         params = [(W - lr * dW, b - lr * db) for (W, b), (dW, db) in zip(params, g)]   # sgd_step
