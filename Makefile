@@ -37,6 +37,10 @@ book: setup
 test: setup
 	L2_REQUIRE_BROWSER=1 $(PY) -m pytest tests l2lib benchmarks/test_bench_helpers.py notebooks --nbval --nbval-current-env \
 	  --nbval-sanitize-with tests/nbval_sanitize.cfg -v
+# Again on numpy's baseline code path, every dispatched SIMD feature off (found at run time and checked
+# by scripts/cpu_features.py): nbval, and every stored figure against a fresh run (tests/test_frames.py).
+	$(PY) scripts/cpu_features.py --run $(PY) -m pytest notebooks tests/test_frames.py --nbval --nbval-current-env \
+	  --nbval-sanitize-with tests/nbval_sanitize.cfg -v
 
 lab: setup
 	$(VENV)/bin/jupyter lab notebooks/ $(if $(filter 0,$(shell id -u)),--allow-root)
@@ -44,11 +48,10 @@ lab: setup
 execute: setup
 	PYTHONHASHSEED=0 $(PY) scripts/execute_notebooks.py
 
-# Benchmarks (see BENCHMARKS.md): PyTorch, the training benchmark's reference, is installed from
-# benchmarks/requirements.txt on top of the book's pins (--no-deps: no pin moves), CPU build only.
+# Benchmarks (see BENCHMARKS.md). Nothing is installed beyond the book's requirements: PyTorch, the
+# training benchmark's reference, is used if importable (CPU build only); without it that benchmark
+# prints how to install the CPU build (benchmarks/requirements.txt) and the others run.
 bench: setup
-	$(PY) -m pip install --quiet --no-deps -r benchmarks/requirements.txt
-	$(PY) -c "import torch, sys; sys.exit('make bench: torch must be the CPU build, got CUDA ' + str(torch.version.cuda)) if torch.version.cuda else None"
 	PYTHONHASHSEED=0 $(PY) benchmarks/run.py
 
 clean:

@@ -16,7 +16,8 @@ also as the ratio of the medians and of the 5th percentiles (the least disturbed
 
 The thread count of both libraries is set before they load, so each setting runs in its own process:
 ``python benchmarks/bench_training.py`` runs the settings 1 and (all cores) and writes
-``results/training.json``.
+``results/training.json``. Without PyTorch (``make bench`` does not install it; see requirements.txt
+here) it writes a result that says so and how to install the CPU build, and exits 0.
 """
 from __future__ import annotations
 
@@ -32,6 +33,25 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from common import PY, machine, summary, write_result  # noqa: E402
 
 M, SIZES, LAM, LR = 1000, [2, 64, 64, 1], 1.0, 0.5
+INSTALL_HINT = ("for PyTorch's CPU build run `.venv/bin/python -m pip install -r benchmarks/requirements.txt` "
+                "(it installs from PyTorch's CPU wheel index, https://download.pytorch.org/whl/cpu; the plain PyPI "
+                "wheel for Linux x86-64 is a multi-GB CUDA build)")
+
+
+def torch_missing() -> tuple[str | None, int]:
+    """(why the comparison cannot run, exit status), or (None, 0) if PyTorch's CPU build is importable.
+
+    No PyTorch is not an error (the book does not need it: status 0); a CUDA build is (status 1), as this
+    benchmark compares CPU builds and `make bench` never installs PyTorch itself.
+    """
+    try:
+        import torch
+    except ImportError:
+        return "PyTorch is not installed", 0
+    if torch.version.cuda:
+        return (f"torch {torch.__version__} is a CUDA build (CUDA {torch.version.cuda}), and this benchmark "
+                f"compares CPU builds", 1)
+    return None, 0
 
 
 def _setup():
@@ -231,7 +251,12 @@ def main(argv=None) -> int:
     if args.profile is not None:
         print(json.dumps(profile_l2lib(args.profile)))
         return 0
-    import torch  # noqa: F401  (fail early, with the import error, if the benchmark requirements are missing)
+    reason, status = torch_missing()
+    if reason:
+        # A result that says why, so that BENCHMARKS.md reports "not run" instead of an older run's numbers.
+        write_result("training", {"skipped": reason, "how": INSTALL_HINT, "machine": machine()})
+        print(f"training benchmark not run: {reason}; {INSTALL_HINT}.", flush=True)
+        return status
 
     check = check_same_step()
     runs = [_run_worker(1, args), _run_worker(None, args)]

@@ -117,9 +117,11 @@ def section_sliders(r: dict | None, goals_rows: list, missed: list) -> list[str]
 
 def section_training(r: dict | None, goals_rows: list, missed: list) -> list[str]:
     out = ["## 2. Training throughput: l2lib against PyTorch", ""]
-    if not r:
-        goals_rows.append(("Training step: l2lib ≤ 1.0 × PyTorch's time", "not run", status(None)))
-        return out + ["Not run (PyTorch missing? `make bench` installs benchmarks/requirements.txt).", ""]
+    if not r or "skipped" in r:
+        why = f"{r['skipped']}; {r['how']}" if r else "no result (`benchmarks/bench_training.py` was not run)"
+        goals_rows.append(("Training step: l2lib ≤ 1.0 × PyTorch's time",
+                           f"not run: {r['skipped']}" if r else "not run", status(None)))
+        return out + [f"The comparison with PyTorch was not run: {why}.", ""]
     c = r["check"]
     out += [f"One full-batch gradient step of a {'-'.join(map(str, r['sizes']))} network (ReLU, sigmoid output, "
             f"binary cross-entropy from the logits), m = {r['m']} two-moons examples, float64, λ = {r['lam']}, "
@@ -499,7 +501,7 @@ def write_report(log: dict | None) -> str:
               "(and the spread) but much less the interleaved ratios.", "",
               "## How to reproduce", "",
               "```sh",
-              "make bench            # sets up .venv, installs benchmarks/requirements.txt (CPU PyTorch), runs all, writes this file",
+              "make bench            # sets up .venv, runs all, writes this file (PyTorch's CPU build: see benchmarks/requirements.txt)",
               ".venv/bin/python benchmarks/run.py --only sliders training   # a subset (others keep their last results)",
               ".venv/bin/python benchmarks/run.py --report-only            # rewrite this file from benchmarks/results/*.json",
               ".venv/bin/python benchmarks/bench_book.py --threads-compare  # + each notebook with default vs one BLAS thread (slower)",
