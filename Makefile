@@ -42,8 +42,13 @@ test: setup
 	$(PY) scripts/cpu_features.py --run $(PY) -m pytest notebooks tests/test_frames.py --nbval --nbval-current-env \
 	  --nbval-sanitize-with tests/nbval_sanitize.cfg -v
 
+# JupyterLab on working copies, never on the stored chapters: as soon as a notebook's kernel starts,
+# JupyterLab rewrites its metadata (kernelspec display_name; language_info.version, which is the
+# reader's Python: 3.11.x, 3.12.x, 3.13.x) and autosave writes it. The first run copies notebooks/
+# into lab/ (git-ignored by its own .gitignore); later runs keep the copies (delete one for a fresh
+# copy). See scripts/lab.py; LAB_ARGS go to jupyter lab. tests/test_lab.py checks git status stays clean.
 lab: setup
-	$(VENV)/bin/jupyter lab notebooks/ $(if $(filter 0,$(shell id -u)),--allow-root)
+	$(PY) scripts/lab.py $(LAB_ARGS)
 
 execute: setup
 	PYTHONHASHSEED=0 $(PY) scripts/execute_notebooks.py

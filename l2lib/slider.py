@@ -15,6 +15,9 @@ frames:
 * ``text/html`` — the same frames in a ``<figure>`` with ``<input>`` controls
   and a few lines of inline JavaScript that swap them (the static website,
   which has no kernel; the book's config prefers this representation for html).
+  Where that script cannot run (a stored notebook opened in JupyterLab before
+  its cells ran), the output shows the first frame, disabled controls and a
+  one-line note saying that running the cells makes them live.
 """
 from __future__ import annotations
 
@@ -30,7 +33,8 @@ from typing import Callable, Sequence
 import numpy as np
 
 _JS = """(function(){var root=document.getElementById("%(id)s");if(!root||root.dataset.ready)return;
-root.dataset.ready="1";var d=JSON.parse(root.querySelector("script.l2-data").textContent);
+root.dataset.ready="1";var n=root.querySelector(".l2-note");if(n)n.remove();
+var d=JSON.parse(root.querySelector("script.l2-data").textContent);
 var img=root.querySelector("img.l2-frame");var ins=root.querySelectorAll("input[data-l2-dim]");
 function upd(){var k=0;ins.forEach(function(el){var j=+el.dataset.l2Dim,v=el.type==="checkbox"?(el.checked?1:0):+el.value;
 k=k*d.shape[j]+v;var o=root.querySelector("output[data-l2-dim='"+j+"']");if(o)o.textContent=d.labels[j][v];
@@ -121,7 +125,14 @@ class FrameViewer:
 
     # ---- static html
     def html(self) -> str:
-        """Self-contained HTML (frames as data URIs, inline JavaScript) for pages without a kernel."""
+        """Self-contained HTML (frames as data URIs, inline JavaScript) for pages without a kernel.
+
+        It also carries a one-line note, :meth:`_note`, for where the JavaScript does not run: a
+        stored notebook opened in JupyterLab before its cells ran shows this output sanitized (no
+        script, controls disabled), so the note tells the reader how to make the figure live.
+        The JavaScript removes the note first thing, so a page where the frames swap (the
+        website) never shows it.
+        """
         k0 = self.index()
         pos0 = np.unravel_index(k0, self.shape)
         names = list(self.controls)
@@ -145,10 +156,19 @@ class FrameViewer:
         src = base64.b64encode(self.frames[k0]).decode("ascii")
         return (f'<div class="l2-frames" id="{self.uid}" data-frame="{k0}">'
                 f'<div class="l2-controls">{"<br>".join(ctl)}</div>'
+                f'<p class="l2-note"><em>{html.escape(self._note())}</em></p>'
                 f'<img class="l2-frame" src="data:image/png;base64,{src}" alt="{html.escape(self.alts[k0])}" '
                 f'style="max-width:100%;height:auto">'
                 f'<script type="application/json" class="l2-data">{json.dumps(data)}</script>'
                 f"<script>{_JS % {'id': self.uid}}</script></div>")
+
+    def _note(self) -> str:
+        """What the static output says where its JavaScript does not run (see :meth:`html`)."""
+        if any(_is_bool(opts) for opts in self.controls.values()):
+            what = "use these controls"
+        else:
+            what = "move this slider" if len(self.controls) == 1 else "move these sliders"
+        return f"Run the notebook's cells to {what}."
 
     # ---- live widget
     def widget(self):

@@ -8,9 +8,14 @@ its folder as working directory. What only a live kernel can use is not
 stored: widget state and the widget-view part of each slider's output (its
 model id is random and points at no model once the kernel is gone; the
 text/html part holds the same frames and is what the website and a freshly
-opened notebook show). Per-cell timing is not stored either, so re-running an
+opened notebook show). Per-cell timing is not stored either, nor the version of
+the Python that ran the kernel (language_info.version: another interpreter,
+say 3.12 instead of 3.11, would change every file's metadata), so re-running an
 unchanged notebook leaves the file unchanged. Prints the seconds each notebook
 took.
+
+``make lab`` never opens these files (see scripts/lab.py), so what JupyterLab
+writes into a notebook it opens needs no matching here.
 """
 from __future__ import annotations
 
@@ -35,6 +40,7 @@ def execute(path: Path, timeout: int = 600) -> float:
     seconds = time.perf_counter() - t0
     nb.metadata.pop("widgets", None)
     nb.metadata["kernelspec"] = {"display_name": "Python 3", "language": "python", "name": "python3"}
+    nb.metadata.get("language_info", {}).pop("version", None)   # the executing Python's x.y.z
     for cell in nb.cells:
         cell.metadata.pop("execution", None)
         for out in cell.get("outputs", []):
