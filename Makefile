@@ -30,9 +30,12 @@ $(STAMP): requirements.txt pyproject.toml
 
 setup: $(STAMP)
 
+# The build also writes the site's downloads (book/_ext/site_fixes.py runs scripts/build_downloads.py):
+# _build/html/downloads/l2book-src.tar.gz (every tracked file) and the l2lib wheel.
 book: setup
 	$(VENV)/bin/jupyter-book build . $(JB_FLAGS)
 	@echo "The website is in _build/html: open _build/html/index.html"
+	@echo "Its downloads: $$(ls _build/html/downloads/* | tr '\n' ' ')"
 
 test: setup
 	L2_REQUIRE_BROWSER=1 $(PY) -m pytest tests l2lib benchmarks/test_bench_helpers.py notebooks --nbval --nbval-current-env \

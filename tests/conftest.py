@@ -1,4 +1,8 @@
-"""Shared fixtures: the built website, a local server for it, and Debian's chromium."""
+"""Shared fixtures: the built website, a local server for it, and Debian's chromium.
+
+The website is built into _build/html, or into $L2_BUILD_OUT/_build/html when that variable names
+another folder (so two checkouts, or two people, can run the browser tests at the same time).
+"""
 from __future__ import annotations
 
 import functools
@@ -15,7 +19,8 @@ import pytest
 import yaml
 
 ROOT = Path(__file__).resolve().parents[1]
-HTML = ROOT / "_build" / "html"
+BUILD_OUT = Path(os.environ.get("L2_BUILD_OUT") or ROOT).resolve()
+HTML = BUILD_OUT / "_build" / "html"
 CHROMIUM = os.environ.get("L2_CHROMIUM", "/usr/bin/chromium")
 # Flags for a closed network: no background services that would try to reach the internet.
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
@@ -27,6 +32,7 @@ CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-
 
 
 PAGE_WEIGHTS: dict[str, tuple[float, int, int]] = {}   # doc -> (MB transferred, equations, images)
+MEASURED: dict[str, str] = {}   # other figures the tests measure (downloads, round trip, search), printed at the end
 
 
 def pytest_terminal_summary(terminalreporter):
@@ -35,6 +41,10 @@ def pytest_terminal_summary(terminalreporter):
         terminalreporter.section("page weight (bytes sent by the server, text gzip-compressed, fresh cache)")
         for doc, (mb, n_eq, n_img) in PAGE_WEIGHTS.items():
             terminalreporter.write_line(f"{mb:6.2f} MB  {n_eq:4d} equations  {n_img:3d} images  {doc}")
+    if MEASURED:
+        terminalreporter.section("measured by the site and download tests")
+        for what, value in MEASURED.items():
+            terminalreporter.write_line(f"{what}: {value}")
 
 
 def toc_files() -> list[str]:
@@ -59,8 +69,9 @@ def toc_files() -> list[str]:
 def book_build():
     """Build the website from scratch once per session, warnings as errors; return the process."""
     jb = Path(sys.executable).with_name("jupyter-book")
-    shutil.rmtree(ROOT / "_build", ignore_errors=True)   # a clean build: no stale environment or caches
-    proc = subprocess.run([str(jb), "build", str(ROOT), "-n", "-W", "--keep-going"], cwd=ROOT,
+    shutil.rmtree(BUILD_OUT / "_build", ignore_errors=True)   # a clean build: no stale environment or caches
+    out = ["--path-output", str(BUILD_OUT)] if BUILD_OUT != ROOT else []
+    proc = subprocess.run([str(jb), "build", str(ROOT), *out, "-n", "-W", "--keep-going"], cwd=ROOT,
                           capture_output=True, text=True, timeout=1200)
     return proc
 
