@@ -45,19 +45,21 @@ def source_files(root: Path = ROOT) -> list[str]:
     In a git clone: what ``git ls-files`` lists (tracked files; those deleted from the working tree
     are left out). Otherwise the list in ``SOURCE_FILES.txt`` (an unpacked archive carries it).
     """
-    root = Path(root)
-    why = ""
+    root = Path(root).resolve()
+    git = ["git", "-c", f"safe.directory={root}", "-C", str(root)]
     try:
-        proc = subprocess.run(["git", "-c", f"safe.directory={root}", "-C", str(root), "ls-files", "-z"],
-                              capture_output=True, text=True)
+        top = subprocess.run([*git, "rev-parse", "--show-toplevel"], capture_output=True, text=True)
+        # a clone of the book, not a folder inside some other repository
+        in_clone = top.returncode == 0 and Path(top.stdout.strip()).resolve() == root
+        why = "not the top of a git clone" if top.returncode == 0 else top.stderr.strip()
     except FileNotFoundError:
-        proc, why = None, "git is not installed"
-    if proc is not None and proc.returncode == 0:
+        in_clone, why = False, "git is not installed"
+    if in_clone:
+        proc = subprocess.run([*git, "ls-files", "-z"], capture_output=True, text=True, check=True)
         names = [n for n in proc.stdout.split("\0") if n]
     elif (root / LISTING).is_file():
         names = (root / LISTING).read_text().splitlines()
     else:
-        why = why or f"git ls-files failed: {proc.stderr.strip()}"
         raise RuntimeError(f"{ARCHIVE} holds the files git tracks, and {root} is neither a git clone "
                            f"nor an unpacked {ARCHIVE} (no {LISTING}); {why}.")
     names = sorted({n for n in names if n and n != LISTING and (root / n).is_file()})

@@ -13,6 +13,8 @@
    unpacked archive: no cell may fail, l2lib must come from the fresh environment, and the
    slider output (the live widget and the static frames) must be there.
 5. The wheel installs into that environment and l2lib finds its dataset there.
+6. An unpacked archive (no git there) rebuilds the same archive from its SOURCE_FILES.txt, which is
+   what ``make book`` does in it; with neither git nor that list the build stops and says why.
 
 Installing the pinned requirements into the fresh environment takes about a minute with pip's
 cache warm (measured times are printed at the end of the run); it needs PyPI or pip's cache.
@@ -20,6 +22,7 @@ Without chromium these tests skip, unless ``CI`` or ``L2_REQUIRE_BROWSER`` is se
 """
 from __future__ import annotations
 
+import importlib.util
 import json
 import os
 import subprocess
@@ -256,3 +259,23 @@ def test_the_wheel_installs_with_its_data(downloads, fresh_venv, tmp_path):
     where, rows, cols, malignant = _run([fresh_venv.python, "-c", code], cwd=tmp_path).stdout.split()
     assert Path(where).is_relative_to(fresh_venv.path), where
     assert (int(rows), int(cols), int(malignant)) == (569, 30, 212)
+
+
+def _members(archive: Path) -> dict[str, bytes]:
+    with tarfile.open(archive) as tar:
+        return {m.name: tar.extractfile(m).read() for m in tar.getmembers() if m.isfile()}
+
+
+def test_an_unpacked_archive_rebuilds_the_same_archive_without_git(site, tmp_path):
+    original = HTML / "downloads" / ARCHIVE
+    _run(["tar", "xzf", original, "-C", tmp_path])
+    src = tmp_path / TOP
+    assert not (src / ".git").exists()
+    spec = importlib.util.spec_from_file_location("unpacked_build_downloads", src / "scripts" / "build_downloads.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    again = module.build_archive(tmp_path / "again", root=src)
+    assert _members(again) == _members(original)
+    (src / "SOURCE_FILES.txt").unlink()
+    with pytest.raises(RuntimeError, match="neither a git clone nor an unpacked l2book-src.tar.gz"):
+        module.build_archive(tmp_path / "none", root=src)
