@@ -1,8 +1,16 @@
 # The book's two commands: `make book` and `make test` (see README.md).
+# PYTHON builds .venv; PY312 and PY313 are the other interpreters `make test` runs on (test-pythons).
 PYTHON ?= python3
 VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
+# The supported interpreters, as pyproject.toml's requires-python states them (">=3.11.5,<3.14";
+# tests/test_makefile.py checks that both agree). 3.11.2 lacks what soupsieve needs.
+PY_RANGE := 3.11.5 to 3.13
+PY_CHECK := (3, 11, 5) <= sys.version_info[:3] < (3, 14)
+PYENV_VERSIONS := $(or $(PYENV_ROOT),$(HOME)/.pyenv)/versions
+PY312 ?= $(or $(lastword $(sort $(wildcard $(PYENV_VERSIONS)/3.12.*/bin/python))),python3.12)
+PY313 ?= $(or $(lastword $(sort $(wildcard $(PYENV_VERSIONS)/3.13.*/bin/python))),python3.13)
 # The book's matrices are small: one BLAS thread is several times faster than two
 # (threads spin on tiny products) and makes sums reproducible. Override from the
 # environment if you like.
@@ -12,23 +20,44 @@ export MKL_NUM_THREADS ?= 1
 # -n: nitpicky, -W: warnings are errors. The build renders stored outputs only.
 JB_FLAGS := -n -W --keep-going
 
-.PHONY: help setup book test lab execute bench clean
+.PHONY: help check-python setup book test test-pythons test-py312 test-py313 lab execute bench clean distclean
 
 help:
 	@echo "make book     set up and build the website into _build/html"
-	@echo "make test     set up and run every test (unit, doctest, nbval, build, browser)"
+	@echo "make test     set up and run every test (unit, doctest, nbval, build, browser; Python 3.12, 3.13)"
 	@echo "make lab      open the notebooks in JupyterLab (sliders drive a live kernel)"
 	@echo "make execute  re-run the notebooks and store their outputs"
 	@echo "make bench    run the benchmarks and write BENCHMARKS.md"
+	@echo "make test-pythons  the part of make test on Python 3.12 and 3.13 (PY312=..., PY313=...)"
+	@echo "make clean    remove the website (_build)"
+	@echo "make distclean  remove _build and .venv (the next command builds .venv again)"
+	@echo ".venv is built with PYTHON=$(PYTHON); Python $(PY_RANGE) is supported"
 
-$(STAMP): requirements.txt pyproject.toml
-	$(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -r requirements.txt
-	$(PY) -m pip install --quiet --no-deps --no-build-isolation -e .
-	touch $(STAMP)
+# The interpreter check comes first: one line naming the range and what PYTHON is (make stops).
+# The Python code also runs on old interpreters, so that they get the message, not a traceback.
+python_problem = $(shell $(1) -c 'import os, platform, sys; sys.stdout.write("" if $(PY_CHECK) \
+  else "Python %s found at %s" % (platform.python_version(), sys.executable))' 2>/dev/null || echo "no Python runs as $(1)")
+check-python:
+	@$(eval PYTHON_PROBLEM := $(call python_problem,$(PYTHON)))$(if $(PYTHON_PROBLEM),$(error $(PYTHON_PROBLEM); this book needs Python $(PY_RANGE) — set PYTHON=/path/to/python)):
 
-setup: $(STAMP)
+# .venv is reused only when its stamp, written after the last install step succeeded, names the
+# interpreter PYTHON is now (real path and version) and is newer than requirements.txt and
+# pyproject.toml. Otherwise (another PYTHON, a failed or interrupted install, new pins) .venv is
+# removed and built again. l2lib is installed editable, built in isolation by pyproject's setuptools.
+PYTHON_ID := import os, platform, sys; print(os.path.realpath(sys.executable), platform.python_version())
+setup: check-python
+	@want="$$($(PYTHON) -c '$(PYTHON_ID)')"; have="$$(cat $(STAMP) 2>/dev/null)"; \
+	if [ "$$have" = "$$want" ] && [ $(STAMP) -nt requirements.txt ] && [ $(STAMP) -nt pyproject.toml ]; then exit 0; fi; \
+	if [ ! -e $(VENV) ]; then echo "make: building $(VENV) with Python $${want#* } ($${want% *})"; \
+	elif [ -z "$$have" ]; then echo "make: $(VENV) has no finished install; removing it and building it again with $$want"; \
+	elif [ "$$have" != "$$want" ]; then echo "make: $(VENV) was built with $$have, PYTHON is $$want; removing it and building it again"; \
+	else echo "make: requirements.txt or pyproject.toml changed; removing $(VENV) and building it again"; fi; \
+	set -e; rm -rf $(VENV); \
+	$(PYTHON) -m venv $(VENV); \
+	$(PY) -m pip install --quiet --upgrade pip; \
+	$(PY) -m pip install --quiet -r requirements.txt; \
+	$(PY) -m pip install --quiet --no-deps -e .; \
+	echo "$$want" > $(STAMP)
 
 # The build also writes the site's downloads (book/_ext/site_fixes.py runs scripts/build_downloads.py):
 # _build/html/downloads/l2book-src.tar.gz (every tracked file) and the l2lib wheel.
@@ -44,6 +73,8 @@ test: setup
 # by scripts/cpu_features.py): nbval, and every stored figure against a fresh run (tests/test_frames.py).
 	$(PY) scripts/cpu_features.py --run $(PY) -m pytest notebooks tests/test_frames.py --nbval --nbval-current-env \
 	  --nbval-sanitize-with tests/nbval_sanitize.cfg -v
+# Then l2lib's tests and nbval on Python 3.12 and 3.13, each in a throw-away venv (test-pythons below).
+	@$(MAKE) --no-print-directory test-pythons
 
 # JupyterLab on working copies, never on the stored chapters: as soon as a notebook's kernel starts,
 # JupyterLab rewrites its metadata (kernelspec display_name; language_info.version, which is the
@@ -62,5 +93,19 @@ execute: setup
 bench: setup
 	PYTHONHASHSEED=0 $(PY) benchmarks/run.py
 
+# Python 3.12 and 3.13: l2lib's tests (those that need neither the built book nor a browser) and
+# nbval on every notebook, each in a throw-away venv. An interpreter that is missing skips its
+# pass with a message, except in CI (CI set), where it fails. Both passes run even if one fails.
+test-pythons:
+	@status=0; scripts/test_python.sh 3.12 "$(PY312)" || status=1; \
+	scripts/test_python.sh 3.13 "$(PY313)" || status=1; exit $$status
+test-py312:
+	@scripts/test_python.sh 3.12 "$(PY312)"
+test-py313:
+	@scripts/test_python.sh 3.13 "$(PY313)"
+
 clean:
 	rm -rf _build
+
+distclean: clean
+	rm -rf $(VENV) build l2lib.egg-info

@@ -47,6 +47,19 @@ def pytest_terminal_summary(terminalreporter):
             terminalreporter.write_line(f"{what}: {value}")
 
 
+def pytest_collection_modifyitems(items):
+    """Mark each test by what it needs, from the fixtures it requests (directly or through other
+    fixtures): `book` for the built website, `browser` for chromium. A test that asks for one at
+    run time (request.getfixturevalue) carries the marker itself. `make test-pythons` runs the
+    tests that have neither (pyproject.toml registers both markers)."""
+    for item in items:
+        names = getattr(item, "fixturenames", ())
+        if "book_build" in names:
+            item.add_marker(pytest.mark.book)
+        if "browser" in names:
+            item.add_marker(pytest.mark.browser)
+
+
 def toc_files() -> list[str]:
     """Every document the table of contents lists, root first, as paths without suffix."""
     toc = yaml.safe_load((ROOT / "_toc.yml").read_text())

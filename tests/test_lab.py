@@ -318,6 +318,7 @@ def _img_bytes(img) -> bytes:
     return base64.b64decode(b64)
 
 
+@pytest.mark.browser
 def test_lab_slider_redraws_from_live_kernel(request, tmp_path):
     request.getfixturevalue("browser")  # before the server starts: a missing browser fails (CI) or skips here
     from playwright.sync_api import TimeoutError as PlaywrightTimeout
@@ -419,6 +420,7 @@ def _stored_slider(nb: dict) -> tuple[int, str]:
     raise AssertionError("the stored chapter has no interactive figure")
 
 
+@pytest.mark.browser
 def test_make_lab_leaves_git_status_clean_and_explains_stored_sliders(request, tmp_path):
     """Open a stored chapter as make lab does, let its kernel start, save: git status stays empty.
     Before anything ran, the stored slider shows its figure and the note saying how to make it live."""
