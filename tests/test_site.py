@@ -141,6 +141,10 @@ def test_every_slider_changes_the_figure(visit, doc, scheme):
     page = v.page
     roots = page.query_selector_all(".l2-frames")
     assert roots, f"{doc} has no interactive figure"
+    # The stored note "Run the notebook's cells to move this slider" is for JupyterLab before Run All;
+    # on the website the figure's script removes it, because the controls work here.
+    notes = [n.inner_text() for n in page.query_selector_all(".l2-note") if n.is_visible()]
+    assert notes == [], f"{doc}: the JupyterLab-only note is visible on the website: {notes}"
     for r_i, root in enumerate(roots):
         root.scroll_into_view_if_needed()
         inputs = root.query_selector_all("input[data-l2-dim]")
