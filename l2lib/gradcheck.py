@@ -13,7 +13,7 @@ from typing import Callable
 import numpy as np
 
 from ._validate import check_positive
-from .network import Params, flatten, unflatten
+from .network import Params, _check_params, flatten, unflatten
 from .penalty import cost, cost_and_grads
 
 
@@ -47,6 +47,7 @@ def gradient_check(params: Params, X, y, lam: float = 0.0, eps: float = 1e-6, gr
 
     Pass your own ``grads`` to check a hand-written (possibly wrong) gradient.
     """
+    params = _check_params(params)
     if grads is None:
         grads = cost_and_grads(params, X, y, lam, **cost_kw)[1]
     f = lambda th: cost(unflatten(th, params), X, y, lam, **cost_kw).total  # noqa: E731

@@ -25,7 +25,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from ._validate import check_X, check_choice, check_rng, check_real
+from ._validate import _msg, check_X, check_choice, check_params, check_rng, check_real
 
 Params = list[tuple[np.ndarray, np.ndarray]]
 
@@ -122,23 +122,26 @@ def weight_mask(params: Params) -> np.ndarray:
                            for W, b in params])
 
 
-def _check_params(params: Params) -> None:
-    if not isinstance(params, (list, tuple)) or len(params) == 0:
-        raise TypeError("The 'params' parameter must be a non-empty list of (W, b) pairs. "
-                        f"Got {type(params).__name__} instead.")
-    for l, (W, b) in enumerate(params, start=1):
-        if W.ndim != 2 or b.shape != (W.shape[1],):
-            raise ValueError(f"The 'params' parameter must hold W_l of shape (n_in, n_out) and b_l of "
-                             f"shape (n_out,). Got W_{l} {W.shape} and b_{l} {b.shape} instead.")
-        if l > 1 and params[l - 2][0].shape[1] != W.shape[0]:
-            raise ValueError(f"The 'params' parameter must chain: W_{l-1} has {params[l-2][0].shape[1]} "
-                             f"outputs but W_{l} expects {W.shape[0]} inputs.")
+def _check_params(params: Params, finite: bool = True) -> Params:
+    """The checked ``params`` as float64 arrays (see :func:`l2lib._validate.check_params`)."""
+    return check_params(params, finite=finite)
+
+
+def _check_dev(X_dev, y_dev, params: Params, output: str):
+    """Check a dev set once, at a training function's boundary: both or neither, named as such."""
+    if (X_dev is None) != (y_dev is None):
+        given, missing = ("X_dev", "y_dev") if y_dev is None else ("y_dev", "X_dev")
+        raise ValueError(_msg(missing, f"given together with {given!r} (a dev set needs both)", None))
+    if X_dev is None:
+        return None, None
+    X_dev = check_X(X_dev, "X_dev", params[0][0].shape[0])
+    return X_dev, targets(y_dev, output, params[-1][0].shape[1], X_dev.shape[0], name="y_dev")
 
 
 # ------------------------------------------------------------------- forward
 def forward(params: Params, X, hidden: str = "relu", output: str = "sigmoid"):
     """Run the network. Returns ``(A_out, cache)``; ``A_out`` has shape (m, n_out)."""
-    _check_params(params)
+    params = _check_params(params)
     check_choice("hidden", hidden, HIDDEN)
     check_choice("output", output, OUTPUT)
     return _forward(params, check_X(X, n_features=params[0][0].shape[0]), hidden, output)
@@ -154,39 +157,46 @@ def _forward(params: Params, X: np.ndarray, hidden: str, output: str):
     return A[-1], Cache(A, Z, hidden, output)
 
 
-def targets(y, output: str, n_out: int, m: int | None = None) -> np.ndarray:
+def targets(y, output: str, n_out: int, m: int | None = None, name: str = "y") -> np.ndarray:
     """Turn labels into the target matrix ``Y`` of shape (m, n_out), checking them.
 
     Binary labels must be 0 or 1; class labels integers in [0, n_out); regression
-    targets any finite reals.
+    targets any finite reals. ``name`` is the parameter named in errors (``y_dev`` for a dev set).
     """
     check_choice("output", output, OUTPUT)
-    y = np.asarray(y)
+    try:
+        y = np.asarray(y)
+    except (TypeError, ValueError):
+        raise TypeError(_msg(name, "an array of labels", f"a {type(y).__name__} that is not an array")) from None
+    if y.ndim == 0:
+        raise ValueError(_msg(name, "an array of labels with one entry per row of X", y.item() if y.dtype.kind in "biufc" else y))
+    if y.dtype.kind not in "biuf":
+        raise TypeError(_msg(name, "an array of numeric labels", f"an array of dtype {y.dtype}"))
     if y.size == 0:
-        raise ValueError("The 'y' parameter must be a non-empty array of labels. Got an empty array instead.")
+        raise ValueError(f"The {name!r} parameter must be a non-empty array of labels. Got an empty array instead.")
     if m is not None and y.shape[0] != m:
-        raise ValueError(f"The 'y' parameter must have one label per row of X (m = {m}). "
+        raise ValueError(f"The {name!r} parameter must have one label per row of {'X_dev' if name == 'y_dev' else 'X'} (m = {m}). "
                          f"Got {y.shape[0]} labels instead.")
     if output == "softmax":
         y = y.reshape(-1)
         if not np.issubdtype(y.dtype, np.integer) and not np.all(np.mod(y, 1) == 0):
-            raise ValueError(f"The 'y' parameter must hold integer class labels in [0, {n_out - 1}]. "
+            raise ValueError(f"The {name!r} parameter must hold integer class labels in [0, {n_out - 1}]. "
                              f"Got non-integer values instead.")
         bad = (y < 0) | (y >= n_out)
         if bad.any():
-            raise ValueError(f"The 'y' parameter must hold class labels in the range [0, {n_out - 1}]. "
+            raise ValueError(f"The {name!r} parameter must hold class labels in the range [0, {n_out - 1}]. "
                              f"Got {y[bad][0].item()!r} instead.")
         return np.eye(n_out)[y.astype(int)]
     Y = y.astype(float).reshape(y.shape[0], -1)
     if Y.shape[1] != n_out:
-        raise ValueError(f"The 'y' parameter must have {n_out} column(s) to match the output layer. "
+        raise ValueError(f"The {name!r} parameter must have {n_out} column(s) to match the output layer. "
                          f"Got shape {y.shape} instead.")
     if not np.all(np.isfinite(Y)):
-        raise ValueError("The 'y' parameter must hold finite values. Got NaN or inf instead.")
+        raise ValueError(f"The {name!r} parameter must hold finite values. Got NaN or inf instead.")
     if output == "sigmoid" and not np.all((Y == 0) | (Y == 1)):
         bad = Y[(Y != 0) & (Y != 1)][0].item()
         bad = int(bad) if float(bad).is_integer() else bad
-        raise ValueError(f"The 'y' parameter must hold binary labels in {{0, 1}}. Got {bad!r} instead.")
+        raise ValueError(f"The {name!r} parameter must hold binary labels in {{0, 1}}. Got {bad!r} instead.")
     return Y
 
 

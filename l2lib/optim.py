@@ -38,8 +38,9 @@ from typing import NamedTuple
 
 import numpy as np
 
-from ._validate import _msg, check_choice, check_int, check_lam, check_positive, check_real, check_rng, check_X
-from .network import Params, _check_params, accuracy, targets
+from ._validate import (_msg, check_choice, check_diverged, check_int, check_lam, check_like, check_positive,
+                        check_real, check_rng, check_X)
+from .network import HIDDEN, OUTPUT, Params, _check_dev, _check_params, accuracy, targets
 from .penalty import cost, frobenius_sq
 from .train import batches, data_gradient
 
@@ -59,16 +60,11 @@ class OptState(NamedTuple):
 
 
 # ------------------------------------------------------------------ checks
-def _check_like(params: Params, grads, name: str = "grads") -> None:
-    _check_params(params)
-    want = [(W.shape, b.shape) for W, b in params]
-    try:
-        got = [(np.shape(dW), np.shape(db)) for dW, db in grads]
-    except (TypeError, ValueError):
-        got = type(grads).__name__
-    if got != want:
-        raise ValueError(f"The {name!r} parameter must hold one (dW, db) pair shaped like params {want}. "
-                         f"Got {got} instead.")
+def _check_like(params: Params, grads, name: str = "grads") -> Params:
+    """Check ``params`` (returned as float64) and that ``grads`` is shaped like them."""
+    params = _check_params(params)
+    check_like(params, grads, name)
+    return params
 
 
 def _check_state(state, params: Params) -> OptState:
@@ -140,7 +136,7 @@ def decay_factor(lr: float, lam: float, m: int) -> float:
 
 def init_state(params: Params) -> OptState:
     """Zero moments shaped like ``params`` and ``t = 0``."""
-    _check_params(params)
+    params = _check_params(params)
     zeros = lambda: [(np.zeros(W.shape), np.zeros(b.shape)) for W, b in params]  # noqa: E731
     return OptState(0, zeros(), zeros())
 
@@ -212,7 +208,7 @@ def l2_step(params: Params, grads: Params, lr: float, lam, m: int, decay_biases:
     >>> l2_step(p, g, lr=0.1, lam=1.0, m=1)        # W: 0.9*2 - 0.05 ; b: 1 - 0.05
     [(array([[1.75]]), array([0.95]))]
     """
-    _check_like(params, grads)
+    params = _check_like(params, grads)
     lr, m = check_positive("lr", lr), check_int("m", m)
     lam = _strength("lam", lam, params)
     decay_biases = _check_bool("decay_biases", decay_biases)
@@ -234,7 +230,7 @@ def simplified_step(params: Params, grads: Params, lr: float, d, decay_biases: b
     >>> simplified_step(p, g, lr=0.1, d=0.1)        # W: 2 - 0.05 - 0.2
     [(array([[1.75]]), array([0.95]))]
     """
-    _check_like(params, grads)
+    params = _check_like(params, grads)
     lr = check_positive("lr", lr)
     d = _strength("d", d, params)
     decay_biases = _check_bool("decay_biases", decay_biases)
@@ -258,7 +254,7 @@ def momentum_step(params: Params, grads: Params, state: OptState, lr: float, lam
     >>> p1
     [(array([[1.75]]), array([0.95]))]
     """
-    _check_like(params, grads)
+    params = _check_like(params, grads)
     state = _check_state(state, params)
     lr, m = check_positive("lr", lr), check_int("m", m)
     lam, d = _strength("lam", lam, params), _strength("d", d, params)
@@ -293,7 +289,7 @@ def adam_step(params: Params, grads: Params, state: OptState, lr: float, lam=0.0
     >>> p1
     [(array([[1.9]]), array([1.1]))]
     """
-    _check_like(params, grads)
+    params = _check_like(params, grads)
     state = _check_state(state, params)
     lr, beta1, beta2, eps = _check_adam(lr, beta1, beta2, eps)
     m = check_int("m", m)
@@ -319,7 +315,7 @@ def adamw_step(params: Params, grads: Params, state: OptState, lr: float, d=0.0,
     >>> p1
     [(array([[1.7]]), array([1.1]))]
     """
-    _check_like(params, grads)
+    params = _check_like(params, grads)
     state = _check_state(state, params)
     lr, beta1, beta2, eps = _check_adam(lr, beta1, beta2, eps)
     d = _strength("d", d, params)
@@ -349,8 +345,13 @@ def train(params: Params, X, y, rule: str = "l2", lr: float = 0.5, lam: float = 
     ``penalty`` and ``total`` use :math:`\lambda_{\text{rec}} = \lambda + d\,m/\eta`
     (and include ‖b‖² if ``decay_biases``): the cost that ``l2`` and
     ``simplified`` minimize; for the other rules a bookkeeping figure only.
+
+    Divergence raises ``FloatingPointError`` under the rule of :mod:`l2lib._validate`
+    (non-finite weights, or a recorded cost not finite or above 10^6 x max(J_0, 1)).
     """
-    _check_params(params)
+    params = _check_params(params)
+    check_choice("hidden", hidden, HIDDEN)
+    check_choice("output", output, OUTPUT)
     X = check_X(X, n_features=params[0][0].shape[0])
     rule = check_choice("rule", rule, RULES)
     lr, lam, d = check_positive("lr", lr), check_lam(lam), check_real("d", d, 0.0)
@@ -374,11 +375,12 @@ def train(params: Params, X, y, rule: str = "l2", lr: float = 0.5, lam: float = 
     _warn_d(d)
     lam_rec = lam + d * m / lr
     kw = dict(hidden=hidden, output=output)
+    X_dev, _ = _check_dev(X_dev, y_dev, params, output)
     have_dev = X_dev is not None
     keys = ("epoch", "data", "penalty", "total", "train_acc", "dev_acc", "dev_data", "norms", "bias_norms")
     hist: dict[str, list] = {k: [] for k in keys}
 
-    def record(epoch: int, p: Params) -> None:
+    def record(epoch: int, p: Params) -> float:
         parts = cost(p, X, y, lam_rec, m=m, include_bias=decay_biases, **kw)
         clf = output != "identity"
         for k, v in (("epoch", epoch), ("data", parts.data), ("penalty", parts.penalty), ("total", parts.total),
@@ -388,10 +390,11 @@ def train(params: Params, X, y, rule: str = "l2", lr: float = 0.5, lam: float = 
                      ("norms", [np.sqrt(frobenius_sq(W)) for W, _ in p]),
                      ("bias_norms", [np.sqrt(frobenius_sq(b)) for _, b in p])):
             hist[k].append(v)
+        return parts.total
 
     state = init_state(params)
     Y = targets(y, output, params[-1][0].shape[1], n)       # checked once; the loop uses it as is
-    record(0, params)
+    total0 = record(0, params)
     with np.errstate(over="ignore", invalid="ignore"):   # divergence is reported below, by name
         for epoch in range(1, epochs + 1):
             for idx in batches(n, batch_size, rng):               # the same batches as l2lib.train.train
@@ -404,11 +407,7 @@ def train(params: Params, X, y, rule: str = "l2", lr: float = 0.5, lam: float = 
                     params, state = _momentum(params, g, state, lr, lam, m, d, beta, decay_biases)
                 else:
                     params, state = _adam(params, g, state, lr, lam, m, d, beta1, beta2, eps, decay_biases)
-            if not np.isfinite(sum(float(np.abs(W).sum() + np.abs(b).sum()) for W, b in params)):
-                raise FloatingPointError(
-                    f"Training diverged at epoch {epoch}: the weights are no longer finite. The learning rate "
-                    f"(lr={lr!r}) is probably too large, or the decay factor is below -1 "
-                    f"(lr*lam/m = {lr * lam / m:.4g}, d = {d!r}).")
-            if epoch % record_every == 0 or epoch == epochs:
-                record(epoch, params)
+            ok = bool(np.isfinite(sum(float(np.abs(W).sum() + np.abs(b).sum()) for W, b in params)))
+            total = record(epoch, params) if ok and (epoch % record_every == 0 or epoch == epochs) else None
+            check_diverged(epoch, total, total0, ok, lr, lam, m, d)
     return params, {k: np.asarray(v, dtype=float) for k, v in hist.items()}

@@ -19,8 +19,8 @@ from typing import NamedTuple
 
 import numpy as np
 
-from ._validate import check_int, check_lam, check_X
-from .network import Params, backward, example_losses, forward, targets
+from ._validate import check_choice, check_int, check_lam, check_X
+from .network import HIDDEN, OUTPUT, Params, _check_params, _forward, backward, example_losses, targets
 
 
 def _layers(params: Params, layers) -> list[int]:
@@ -54,6 +54,7 @@ def l2_penalty(params: Params, lam: float, m: int, layers=None, include_bias: bo
     adds :math:`\lVert b_l\rVert^2` — a mistake the book demonstrates, never
     the default.
     """
+    params = _check_params(params, finite=False)   # float64 (W, b) pairs
     lam = check_lam(lam)
     m = check_int("m", m)
     total = 0.0
@@ -65,6 +66,7 @@ def l2_penalty(params: Params, lam: float, m: int, layers=None, include_bias: bo
 
 def l2_penalty_grad(params: Params, lam: float, m: int, layers=None, include_bias: bool = False) -> Params:
     r"""Gradient of :func:`l2_penalty`: :math:`(\lambda/m) W_l` for penalized layers, zeros elsewhere."""
+    params = _check_params(params, finite=False)   # float64 (W, b) pairs
     lam = check_lam(lam)
     m = check_int("m", m)
     chosen = set(_layers(params, layers))
@@ -98,7 +100,10 @@ def cost_and_grads(params: Params, X, y, lam: float = 0.0, hidden: str = "relu",
     :math:`\partial J/\partial W_l = \partial J_{\text{data}}/\partial W_l + (\lambda/m) W_l`;
     :math:`\partial J/\partial b_l = \partial J_{\text{data}}/\partial b_l` (unless ``include_bias``).
     """
-    A, cache = forward(params, X, hidden, output)
+    params = _check_params(params)
+    check_choice("hidden", hidden, HIDDEN)
+    check_choice("output", output, OUTPUT)
+    A, cache = _forward(params, check_X(X, n_features=params[0][0].shape[0]), hidden, output)
     n = A.shape[0]
     m = n if m is None else check_int("m", m)
     Y = targets(y, output, A.shape[1], n)

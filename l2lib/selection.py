@@ -27,7 +27,8 @@ from typing import NamedTuple, Sequence
 
 import numpy as np
 
-from ._validate import _msg, check_choice, check_int, check_lam, check_positive, check_real, check_rng, check_X
+from ._validate import (_msg, check_choice, check_int, check_lam_grid, check_positive, check_real,
+                        check_rng, check_X, divergence_error)
 from .network import init_params
 
 _BREAST_CANCER = "breast_cancer_wisconsin.csv"
@@ -214,7 +215,7 @@ def validation_curve(X, y, lams, splits, hidden_sizes: Sequence[int] = (8,), lr:
     Parameters
     ----------
     X : (m, n_0) array of raw features; y : (m,) labels.
-    lams : sequence of λ values (n_lams,); every one must satisfy
+    lams : strictly increasing sequence of λ values (n_lams,); every one must satisfy
         ``lr * lam / m_train < 2``, or the decay factor :math:`1 - \eta\lambda/m`
         of the step above would be :math:`\le -1` and training could not converge
         (a ``ValueError`` before training). The condition is necessary, not
@@ -234,9 +235,7 @@ def validation_curve(X, y, lams, splits, hidden_sizes: Sequence[int] = (8,), lr:
 
     X = check_X(X)
     y = np.asarray(y)
-    lams = np.asarray([check_lam(v, "lams") for v in np.ravel(lams)], dtype=float)
-    if lams.size == 0:
-        raise ValueError(_msg("lams", "a non-empty sequence of λ values", list(lams)))
+    lams = check_lam_grid(lams)             # non-empty, strictly increasing
     splits = _check_splits(splits, X.shape[0])
     lr = check_positive("lr", lr)
     epochs = check_int("epochs", epochs, 1)
@@ -258,10 +257,8 @@ def validation_curve(X, y, lams, splits, hidden_sizes: Sequence[int] = (8,), lr:
         bad = ~np.isfinite(total[-1]) | (total[-1] > total[0])       # gradient descent that raised its cost
         if bad.any():
             lam_bad = float(lams[np.argmax(bad)])
-            raise FloatingPointError(
-                f"Training diverged for lam={lam_bad!r} (m={tr.size}, lr={lr!r}): the cost rose from "
-                f"{total[0][bad][0]:.3g} to {total[-1][bad][0]:.3g}. lr*lam/m = {lr * lam_bad / tr.size:.3g}; "
-                f"it must be below 2, and further below once the data term's curvature is added.")
+            raise divergence_error(None, f"gradient descent raised the cost from {total[0][bad][0]:.3g} to "
+                                         f"{total[-1][bad][0]:.3g}", lr, lam_bad, tr.size)
     last = lambda key: np.stack([hist[key][-1] for _, hist in runs])   # noqa: E731  (n_splits, n_lams)
     history = {k: np.empty(0) for k in ("epoch", "train", "dev", "penalty")}
     if record_every:

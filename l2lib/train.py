@@ -12,23 +12,25 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._validate import check_int, check_lam, check_positive, check_rng, check_X
-from .network import Params, _forward, accuracy, targets
+from ._validate import (check_choice, check_diverged, check_int, check_lam, check_lam_grid, check_like,
+                        check_positive, check_rng, check_X)
+from .network import HIDDEN, OUTPUT, Params, _check_dev, _check_params, _forward, accuracy, targets
 from .penalty import _cost_and_grads, _layers, cost, frobenius_sq
 
 
 def sgd_step(params: Params, grads: Params, lr: float) -> Params:
-    """Plain step ``θ ← θ − η g`` on every array; returns new arrays."""
+    """Plain step ``θ ← θ − η g`` on every array; returns new arrays.
+
+    ``grads`` must hold one ``(dW, db)`` pair shaped like each pair of ``params``.
+    """
+    params = _check_params(params)
+    check_like(params, grads)
     lr = check_positive("lr", lr)
     return [(W - lr * dW, b - lr * db) for (W, b), (dW, db) in zip(params, grads)]
 
 
-def _check_finite(params: Params, lam: float, lr: float, epoch: int) -> None:
-    if not all(np.all(np.isfinite(W)) and np.all(np.isfinite(b)) for W, b in params):
-        raise FloatingPointError(
-            f"Training diverged at epoch {epoch}: the weights are no longer finite. "
-            f"The learning rate (lr={lr!r}) is probably too large for this problem, "
-            f"or lr*lam/m is at least 2 (lam={lam!r}).")
+def _finite(params: Params) -> bool:
+    return all(np.all(np.isfinite(W)) and np.all(np.isfinite(b)) for W, b in params)
 
 
 def train(params: Params, X, y, lam: float = 0.0, lr: float = 0.5, epochs: int = 1000,
@@ -42,7 +44,14 @@ def train(params: Params, X, y, lam: float = 0.0, lr: float = 0.5, epochs: int =
     set), ``penalty``, ``total``, ``train_acc``, ``dev_acc`` (NaN without a dev
     set), ``dev_data`` and ``norms`` (shape (n_records, n_layers): ‖W_l‖_F).
     Classification outputs only record accuracies; identity records NaN.
+
+    Divergence raises ``FloatingPointError`` (the rule is in :mod:`l2lib._validate`:
+    non-finite weights after any epoch, or a recorded cost that is not finite
+    or above 10^6 x max(J_0, 1)), naming ``lr``, ``lam``, ``m`` and 1 - lr*lam/m.
     """
+    params = _check_params(params)
+    check_choice("hidden", hidden, HIDDEN)
+    check_choice("output", output, OUTPUT)
     X = check_X(X, n_features=params[0][0].shape[0])
     lam = check_lam(lam)
     lr = check_positive("lr", lr)
@@ -52,12 +61,13 @@ def train(params: Params, X, y, lam: float = 0.0, lr: float = 0.5, epochs: int =
     if batch_size is not None:
         batch_size = check_int("batch_size", batch_size, 1, m)
     rng = check_rng(rng)
+    X_dev, _ = _check_dev(X_dev, y_dev, params, output)
     have_dev = X_dev is not None
     keys = ("epoch", "data", "penalty", "total", "train_acc", "dev_acc", "dev_data", "norms")
     hist: dict[str, list] = {k: [] for k in keys}
     kw = dict(hidden=hidden, output=output)
 
-    def record(epoch: int, p: Params) -> None:
+    def record(epoch: int, p: Params) -> float:
         parts = cost(p, X, y, lam, layers=layers, include_bias=include_bias, **kw)
         hist["epoch"].append(epoch)
         hist["data"].append(parts.data)
@@ -68,16 +78,17 @@ def train(params: Params, X, y, lam: float = 0.0, lr: float = 0.5, epochs: int =
         hist["dev_acc"].append(accuracy(p, X_dev, y_dev, **kw) if clf and have_dev else np.nan)
         hist["dev_data"].append(cost(p, X_dev, y_dev, 0.0, **kw).data if have_dev else np.nan)
         hist["norms"].append([np.sqrt(frobenius_sq(W)) for W, _ in p])
+        return parts.total
 
-    record(0, params)
     Y = targets(y, output, params[-1][0].shape[1], m)
     chosen = _layers(params, layers)
+    total0 = record(0, params)
     with np.errstate(over="ignore", invalid="ignore"):   # divergence is reported below, by name
         for epoch in range(1, epochs + 1):
             params = _epoch(params, X, Y, lam, lr, m, batch_size, rng, chosen, include_bias, kw)
-            _check_finite(params, lam, lr, epoch)
-            if epoch % record_every == 0 or epoch == epochs:
-                record(epoch, params)
+            ok = _finite(params)
+            total = record(epoch, params) if ok and (epoch % record_every == 0 or epoch == epochs) else None
+            check_diverged(epoch, total, total0, ok, lr, lam, m)
     return params, {k: np.asarray(v, dtype=float) for k, v in hist.items()}
 
 
@@ -120,27 +131,25 @@ def train_many(params: Params, X, y, lams, lr: float = 0.5, epochs: int = 1000, 
     parameters for ``lams[k]``; ``history`` has ``epoch`` (n_records,) and
     ``data``, ``penalty``, ``total``, ``train_acc``, ``dev_acc``, ``dev_data``
     of shape (n_records, K) and ``norms`` of shape (n_records, K, n_layers).
-    """
-    from ._validate import check_choice
-    from .network import HIDDEN, OUTPUT, _act, _act_grad, _check_params, _out, example_losses, targets
-    from .penalty import _layers
 
-    _check_params(params)
+    ``lams`` must be non-empty and strictly increasing. Divergence of any copy
+    raises ``FloatingPointError`` naming its λ (rule in :mod:`l2lib._validate`;
+    the cost is checked every ``record_every`` epochs and at the last).
+    """
+    from .network import _act, _act_grad, _out, example_losses
+
+    params = _check_params(params)
     check_choice("hidden", hidden, HIDDEN)
     check_choice("output", output, OUTPUT)
     X = check_X(X, n_features=params[0][0].shape[0])
-    lams = np.array([check_lam(v, "lams") for v in np.atleast_1d(lams)])
-    if lams.size == 0:
-        raise ValueError("The 'lams' parameter must hold at least one value. Got an empty sequence instead.")
+    lams = check_lam_grid(lams)             # non-empty, strictly increasing
     lr = check_positive("lr", lr)
     epochs = check_int("epochs", epochs, 0)
     record_every = check_int("record_every", record_every, 1)
     m, K, n_out = X.shape[0], lams.size, params[-1][0].shape[1]
     Y = targets(y, output, n_out, m)
+    X_dev, Y_dev = _check_dev(X_dev, y_dev, params, output)
     have_dev = X_dev is not None
-    if have_dev:
-        X_dev = check_X(X_dev, "X_dev", params[0][0].shape[0])
-        Y_dev = targets(y_dev, output, n_out, X_dev.shape[0])
     pen = np.zeros(len(params), bool)
     pen[_layers(params, layers)] = True
     Ws = [np.repeat(W[None], K, axis=0) for W, _ in params]
@@ -184,12 +193,17 @@ def train_many(params: Params, X, y, lams, lr: float = 0.5, epochs: int = 1000, 
         else:
             hist["dev_acc"].append(np.full(K, np.nan))
             hist["dev_data"].append(np.full(K, np.nan))
+        return hist["total"][-1]
 
     with np.errstate(over="ignore", invalid="ignore"):   # divergence is reported below, by name
         for epoch in range(epochs + 1):
             As, Zs = fwd(X)
             if epoch % record_every == 0 or epoch == epochs:
-                record(epoch, As, Zs)
+                total = record(epoch, As, Zs)
+                if epoch == 0:
+                    total0 = total
+                else:
+                    check_diverged(epoch, total, total0, True, lr, lams, m)
             if epoch == epochs:
                 break
             dZ = (As[-1] - Y) / m                                   # (K, m, n_out)
@@ -204,8 +218,7 @@ def train_many(params: Params, X, y, lams, lr: float = 0.5, epochs: int = 1000, 
                 Ws[l] = Ws[l] - lr * dW
                 bs[l] = bs[l] - lr * db
             if not all(np.all(np.isfinite(W)) for W in Ws):
-                raise FloatingPointError(
-                    f"Training diverged at epoch {epoch + 1}: the weights are no longer finite. The learning rate "
-                    f"(lr={lr!r}) is probably too large, or lr*lam/m is at least 2 for some lam in {lams.tolist()!r}.")
+                bad = np.any([~np.isfinite(W).all(axis=(1, 2)) for W in Ws], axis=0)   # (K,)
+                check_diverged(epoch + 1, None, None, False, lr, lams[bad].min(), m)
     out = [[(W[k], b[k]) for W, b in zip(Ws, bs)] for k in range(K)]
     return out, {k: np.asarray(v, dtype=float) for k, v in hist.items()}
