@@ -1,4 +1,4 @@
-# The book's two commands: `make book` and `make test` (see README.md).
+# The book's two commands: `make book` and `make test` (see README.md); `make check` is the fast loop.
 # PYTHON builds .venv; PY312 and PY313 are the other interpreters `make test` runs on (test-pythons).
 PYTHON ?= python3
 VENV   := .venv
@@ -20,11 +20,12 @@ export MKL_NUM_THREADS ?= 1
 # -n: nitpicky, -W: warnings are errors. The build renders stored outputs only.
 JB_FLAGS := -n -W --keep-going
 
-.PHONY: help check-python setup book test test-pythons test-py312 test-py313 lab execute bench clean distclean
+.PHONY: help check-python setup book check test test-pythons test-py312 test-py313 lab execute bench clean distclean
 
 help:
 	@echo "make book     set up and build the website into _build/html"
 	@echo "make test     set up and run every test (unit, doctest, nbval, build, browser; Python 3.12, 3.13)"
+	@echo "make check    the fast loop: l2lib unit tests and doctests (no notebooks, build or browser)"
 	@echo "make lab      open the notebooks in JupyterLab (sliders drive a live kernel)"
 	@echo "make execute  re-run the notebooks and store their outputs"
 	@echo "make bench    run the benchmarks and write BENCHMARKS.md"
@@ -66,12 +67,18 @@ book: setup
 	@echo "The website is in _build/html: open _build/html/index.html"
 	@echo "Its downloads: $$(ls _build/html/downloads/* | tr '\n' ' ')"
 
+# The fast loop: pyproject.toml's default -m leaves out tests marked slow, book or browser (notebook
+# execution, JupyterLab, the website build, fresh venvs, chromium); nbval is not run.
+check: setup
+	$(PY) -m pytest tests l2lib benchmarks/test_bench_helpers.py -q
+
+# -m "" replaces pyproject.toml's default -m: every test runs, slow, book and browser included.
 test: setup
-	L2_REQUIRE_BROWSER=1 $(PY) -m pytest tests l2lib benchmarks/test_bench_helpers.py notebooks --nbval --nbval-current-env \
+	L2_REQUIRE_BROWSER=1 $(PY) -m pytest tests l2lib benchmarks/test_bench_helpers.py notebooks -m "" --nbval --nbval-current-env \
 	  --nbval-sanitize-with tests/nbval_sanitize.cfg -v
 # Again on numpy's baseline code path, every dispatched SIMD feature off (found at run time and checked
 # by scripts/cpu_features.py): nbval, and every stored figure against a fresh run (tests/test_frames.py).
-	$(PY) scripts/cpu_features.py --run $(PY) -m pytest notebooks tests/test_frames.py --nbval --nbval-current-env \
+	$(PY) scripts/cpu_features.py --run $(PY) -m pytest notebooks tests/test_frames.py -m "" --nbval --nbval-current-env \
 	  --nbval-sanitize-with tests/nbval_sanitize.cfg -v
 # Then l2lib's tests and nbval on Python 3.12 and 3.13, each in a throw-away venv (test-pythons below).
 	@$(MAKE) --no-print-directory test-pythons

@@ -15,8 +15,14 @@ import sys
 import threading
 from pathlib import Path
 
+import matplotlib
 import pytest
 import yaml
+
+# Figures drawn in the test process go to Agg, set once here for the whole session. Not through
+# MPLBACKEND: the environment reaches the kernels nbval and nbclient start, and ipykernel keeps its
+# inline backend (the stored figures) only when MPLBACKEND is unset.
+matplotlib.use("Agg")
 
 ROOT = Path(__file__).resolve().parents[1]
 BUILD_OUT = Path(os.environ.get("L2_BUILD_OUT") or ROOT).resolve()
@@ -49,13 +55,18 @@ def pytest_terminal_summary(terminalreporter):
 
 def pytest_collection_modifyitems(items):
     """Mark each test by what it needs, from the fixtures it requests (directly or through other
-    fixtures): `book` for the built website, `browser` for chromium. A test that asks for one at
-    run time (request.getfixturevalue) carries the marker itself. `make test-pythons` runs the
-    tests that have neither (pyproject.toml registers both markers)."""
+    fixtures): `book` for the built website, `browser` for chromium, and `slow` for the website
+    build (`book_build`) and a fresh venv (`fresh_venv`). A test that asks for one at run time
+    (request.getfixturevalue), or executes whole notebooks or starts JupyterLab, carries its
+    markers itself. pyproject.toml registers the markers; its default `-m` leaves all three out
+    (a plain `pytest` and `make check` are the fast loop), `make test` passes `-m ""` (everything),
+    `make test-pythons` deselects only `book` and `browser`."""
     for item in items:
         names = getattr(item, "fixturenames", ())
         if "book_build" in names:
             item.add_marker(pytest.mark.book)
+        if "book_build" in names or "fresh_venv" in names:
+            item.add_marker(pytest.mark.slow)
         if "browser" in names:
             item.add_marker(pytest.mark.browser)
 
@@ -158,15 +169,25 @@ def browser_required() -> bool:
     return bool(os.environ.get("CI") or os.environ.get("L2_REQUIRE_BROWSER"))
 
 
+def _browser_missing(msg: str) -> None:
+    """The README's rule for a missing browser: fail in CI or with L2_REQUIRE_BROWSER, else skip."""
+    if browser_required():
+        pytest.fail(f"{msg}; CI or L2_REQUIRE_BROWSER is set, so browser tests fail instead of skipping",
+                    pytrace=False)
+    pytest.skip(msg)
+
+
 @pytest.fixture(scope="session")
 def browser():
-    """Debian's chromium driven by Playwright. Missing chromium fails in CI, skips elsewhere."""
+    """Debian's chromium driven by Playwright. A missing chromium or Playwright fails in CI (or with
+    L2_REQUIRE_BROWSER, which `make test` sets) and skips elsewhere."""
     if not Path(CHROMIUM).exists():
-        msg = f"chromium not found at {CHROMIUM} (install Debian's 'chromium' package; .ci/run does)"
-        if browser_required():
-            pytest.fail(msg)
-        pytest.skip(msg)
-    from playwright.sync_api import sync_playwright
+        _browser_missing(f"chromium not found at {CHROMIUM} (install Debian's 'chromium' package; .ci/run does)")
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError as e:
+        _browser_missing(f"Playwright cannot be imported ({e}); it is pinned in requirements.txt: "
+                         f"`make test` installs it into .venv")
 
     with sync_playwright() as pw:
         b = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)

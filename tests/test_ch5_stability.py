@@ -44,6 +44,9 @@ print("moved by one ulp toward", "{name}")
 """
 
 
+pytestmark = pytest.mark.slow   # executes chapter 5 twice
+
+
 def stdout(cell) -> str:
     return "".join(o["text"] for o in cell.get("outputs", [])
                    if o["output_type"] == "stream" and o["name"] == "stdout")

@@ -185,10 +185,23 @@ def test_minibatch_step_uses_full_m_in_the_penalty():
     b, _ = L.train(p0, X, y, lam=1.0, lr=0.1, epochs=1, batch_size=12, rng=0)
     for (W, _), (V, _) in zip(a, b):
         np.testing.assert_allclose(W, V, atol=1e-14)
-    # with batches, the penalty gradient per step is still (lam/m) W with m = 12: a zero-data-gradient
-    # check: a net whose output layer is all zeros on a batch still decays W2 by (1 - lr*lam/m) per step
-    c, _ = L.train(p0, X, y, lam=1.0, lr=0.1, epochs=1, batch_size=4, rng=0)
-    assert not np.allclose(c[0][0], a[0][0])
+    # batches of 4 out of m = 12: each of the three steps is W <- W - lr*(dW_batch + (lam/m) W) with
+    # m = 12, the training-set size, not the batch size 4 (that would decay W three times as fast).
+    # Reference: the same index sets (l2lib.train.batches with the same seed), the data gradient alone
+    # (lam = 0: the batch mean, checked by finite differences in this file) and the penalty by hand.
+    from l2lib.train import batches
+
+    lam, lr, m = 10.0, 0.1, 12
+    c, _ = L.train(p0, X, y, lam=lam, lr=lr, epochs=1, batch_size=4, rng=0)
+    ref = [(W.copy(), bb.copy()) for W, bb in p0]
+    steps = batches(m, 4, np.random.default_rng(0))
+    assert [len(idx) for idx in steps] == [4, 4, 4]
+    for idx in steps:
+        _, g = L.cost_and_grads(ref, X[idx], y[idx], 0.0)
+        ref = [(W - lr * (dW + lam / m * W), bb - lr * db) for (W, bb), (dW, db) in zip(ref, g)]
+    for (W, bb), (V, cc) in zip(c, ref):
+        np.testing.assert_allclose(W, V, rtol=1e-12, atol=1e-14)
+        np.testing.assert_allclose(bb, cc, rtol=1e-12, atol=1e-14)
 
 
 def test_train_many_matches_train_for_each_lambda():

@@ -153,6 +153,7 @@ def test_cpu_features_stops_when_a_feature_stays_on(monkeypatch, capsys):
 
 
 # ---------------------------------------------------------------- every notebook
+@pytest.mark.slow   # executes every notebook
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=[p.name for p in NOTEBOOKS])
 def test_stored_figures_are_reproduced(path, monkeypatch):
     # the settings of `make execute` (scripts/execute_notebooks.py); the kernel inherits them

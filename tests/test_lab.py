@@ -319,6 +319,7 @@ def _img_bytes(img) -> bytes:
 
 
 @pytest.mark.browser
+@pytest.mark.slow   # starts JupyterLab
 def test_lab_slider_redraws_from_live_kernel(request, tmp_path):
     request.getfixturevalue("browser")  # before the server starts: a missing browser fails (CI) or skips here
     from playwright.sync_api import TimeoutError as PlaywrightTimeout
@@ -421,6 +422,7 @@ def _stored_slider(nb: dict) -> tuple[int, str]:
 
 
 @pytest.mark.browser
+@pytest.mark.slow   # starts JupyterLab
 def test_make_lab_leaves_git_status_clean_and_explains_stored_sliders(request, tmp_path):
     """Open a stored chapter as make lab does, let its kernel start, save: git status stays empty.
     Before anything ran, the stored slider shows its figure and the note saying how to make it live."""
@@ -479,9 +481,7 @@ def test_make_lab_leaves_git_status_clean_and_explains_stored_sliders(request, t
 
 # ---------------------------------------------------------------------- the note where the script runs
 def _viewers():
-    import matplotlib
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    import matplotlib.pyplot as plt   # Agg: tests/conftest.py sets it for the session
 
     import l2lib as L
 

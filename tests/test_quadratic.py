@@ -1,14 +1,11 @@
 """Tests for l2lib.quadratic: hand-worked answers, independent computations, properties, bad input."""
 import matplotlib
+import matplotlib.pyplot as plt
+import numpy as np
+import pytest
 
-matplotlib.use("Agg")
-
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-import pytest  # noqa: E402
-
-import l2lib as L  # noqa: E402
-from l2lib import quadratic as Q  # noqa: E402
+import l2lib as L
+from l2lib import quadratic as Q
 
 
 @pytest.fixture

@@ -7,14 +7,11 @@ function under test.
 import hashlib
 from importlib import resources
 
-import matplotlib
 import numpy as np
 import pytest
 
-matplotlib.use("Agg")
-
-import l2lib as L  # noqa: E402
-from l2lib import selection as S  # noqa: E402
+import l2lib as L
+from l2lib import selection as S
 
 
 # ------------------------------------------------------------------ data set

@@ -19,6 +19,7 @@ import numpy as np
 import pytest
 
 from conftest import HTML, MEASURED, PAGE_WEIGHTS, ROOT, toc_files
+from l2lib import conventions as C
 
 PAGES = toc_files()
 CHAPTERS = [p for p in PAGES if p.startswith("notebooks/")]
@@ -252,3 +253,27 @@ def test_figures_stay_legible_in_dark_mode(visit):
 def test_page_weight_of_stored_notebooks_is_reviewable():
     for nb in sorted((ROOT / "notebooks").glob("*.ipynb")):
         assert nb.stat().st_size < 2_000_000, f"{nb.name} is {nb.stat().st_size / 1e6:.1f} MB"
+
+
+# The converter's JavaScript alone (no built site needed: the page is set from l2lib's HTML).
+def test_converter_in_a_browser_computes_what_python_computes(browser):
+    """The page's JavaScript must print exactly the strings Python prints, and refuse bad input."""
+    page = browser.new_page()
+    page.route("**/*", lambda route: route.abort())                # nothing may be fetched
+    page.set_content("<html><body>" + C.converter(3.16, 100, 0.5, 20).html() + "</body></html>")
+
+    def shown():
+        return {o.get_attribute("data-l2-output"): o.inner_text() for o in page.query_selector_all("[data-l2-output]")}
+
+    def expected(lam, m, lr, b):
+        return {k: C.fmt4(C.from_book(lam, k, m=m, lr=lr, batch_size=b)) for k in C.CONVENTIONS}
+
+    assert shown() == expected(3.16, 100, 0.5, 20)
+    for lam, m, lr, b in [(0.25, 60000, 0.001, 128), (42.0, 7, 3.0, 7), (0.0, 1, 1.0, 1), (1e-7, 512, 0.01, 64)]:
+        for name, v in (("lam", lam), ("m", m), ("lr", lr), ("B", b)):
+            page.fill(f'input[data-l2-input="{name}"]', str(v))
+        assert shown() == expected(lam, m, lr, b), (lam, m, lr, b)
+    page.fill('input[data-l2-input="B"]', "9999")                   # B > m = 512
+    assert set(shown().values()) == {"—"}
+    assert "B must be" in page.inner_text(".l2-conv-status")
+    page.close()
