@@ -35,8 +35,10 @@ from common import machine, summary, write_result  # noqa: E402
 
 # (m, hidden units, activation): the first is chapter 5's setting (2-8-1 tanh network, m = 40 moons);
 # the second the same with ReLU (an activation far cheaper per element than tanh); the others show how
-# the gain changes when each particle's forward pass gets bigger.
-CONFIGS = [(40, 8, "tanh"), (40, 8, "relu"), (200, 16, "tanh"), (1000, 16, "tanh")]
+# the gain changes when each particle's forward pass gets bigger (2-16-1 at m = 40, 200, 1000: the sizes
+# at which the batched cost, evaluated whole, fell to 0.7x the loop before it was chunked, issue 12).
+CONFIGS = [(40, 8, "tanh"), (40, 8, "relu"), (40, 16, "tanh"), (200, 16, "tanh"), (1000, 16, "tanh")]
+SCALING_MS = (40, 200, 1000)
 
 
 def run(rounds: int = 5, m: int = 40, hidden: int = 8, activation: str = "tanh", particles: int = 40,
@@ -145,6 +147,57 @@ def breakdown(m: int = 40, hidden: int = 8, activation: str = "tanh", particles:
             "speedup_best": loop_run / vec_run}
 
 
+def scaling(ms=SCALING_MS, hidden: int = 16, activation: str = "tanh", particles: int = 40, lam: float = 1.0,
+            repeats: int = 9) -> dict:
+    """Microseconds per cost evaluation of the batched cost against the per-particle loop, as m grows.
+
+    For each m: one call of the swarm's objective on ``particles`` positions (per particle) against a
+    loop calling it on one particle at a time (per particle), interleaved, each the CPU time of a block
+    of calls, median of ``repeats`` blocks. Also the chunk size the batched cost uses
+    (:func:`l2lib.pso._chunk_size`) and the process's minor page faults per batched call.
+    """
+    import resource
+
+    import numpy as np
+
+    import l2lib as L
+    from l2lib import pso
+
+    out = []
+    for m in ms:
+        X, y = L.make_moons(m, noise=0.35, rng=3)
+        like = L.init_params([2, hidden, 1], rng=0, hidden=activation)
+        n = sum(W.size + b.size for W, b in like)
+        f = pso.network_objective(like, X, y, lam, hidden=activation)
+        T = np.random.default_rng(0).uniform(-1, 1, (particles, n))
+
+        def batched():
+            f(T)
+
+        def loop():
+            for p in range(particles):
+                f(T[p:p + 1])
+
+        k = max(1, 4000 // m)                           # calls per timed block
+        ts: dict[str, list[float]] = {"batched": [], "loop": []}
+        batched(), loop()
+        flt0 = resource.getrusage(resource.RUSAGE_SELF).ru_minflt
+        for r in range(repeats):
+            pair = (("batched", batched), ("loop", loop))
+            for name, g in (pair if r % 2 == 0 else pair[::-1]):
+                t0 = time.process_time()
+                for _ in range(k):
+                    g()
+                ts[name].append(1e6 * (time.process_time() - t0) / (k * particles))
+        flt = resource.getrusage(resource.RUSAGE_SELF).ru_minflt - flt0
+        ratio = [a / b for a, b in zip(ts["loop"], ts["batched"])]
+        out.append({"m": m, "network": [2, hidden, 1], "activation": activation, "particles": particles,
+                    "chunk": pso._chunk_size(like, m, particles), "batched_us": summary(ts["batched"]),
+                    "loop_us": summary(ts["loop"]), "speedup": summary(ratio),
+                    "minor_faults_per_block": flt / (2 * repeats)})
+    return {"chunk_bytes": pso._CHUNK_BYTES, "rows": out}
+
+
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--rounds", type=int, default=5)
@@ -158,12 +211,17 @@ def main(argv=None) -> int:
               f"{e['loop_same_cost']['median']:.0f}, loop (plain cost) {e['loop_plain_cost']['median']:.0f}; speed-up "
               f"{res['speedup_vs_loop_same_cost']['median']:.1f}x / {res['speedup_vs_loop_plain_cost']['median']:.1f}x",
               flush=True)
+    sc = scaling()
+    for row in sc["rows"]:
+        print(f"cost per particle, m={row['m']} 2-{row['network'][1]}-1 {row['activation']}, {row['particles']} "
+              f"particles in chunks of {row['chunk']}: batched {row['batched_us']['median']:.1f} us, loop "
+              f"{row['loop_us']['median']:.1f} us, speed-up {row['speedup']['median']:.2f}x", flush=True)
     bds = [breakdown(activation=act) for act in ("tanh", "relu")]
     for b in bds:
         print(f"{b['setting']['activation']}, per evaluation (best of 7): vectorized {b['vec_total_us']:.1f} us = cost "
               f"{b['vec_cost_us']:.1f} + rest {b['vec_rest_us']:.1f}; loop {b['loop_total_us']:.1f} us = cost "
               f"{b['loop_cost_us']:.1f} + rest {b['loop_rest_us']:.1f}; speed-up {b['speedup_best']:.1f}x")
-    write_result("pso", {"runs": runs, "breakdown": bds, "machine": machine()})
+    write_result("pso", {"runs": runs, "breakdown": bds, "scaling": sc, "machine": machine()})
     return 0
 
 

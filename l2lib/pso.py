@@ -77,7 +77,12 @@ def _tanh(z: np.ndarray) -> np.ndarray:
     vectorizes with SIMD instructions; on the swarm's (P, m, h) pre-activations it is about three
     times faster than ``np.tanh``, the largest single cost of an iteration.
     """
-    return 1.0 - 2.0 / (np.exp(2.0 * np.clip(z, -20.0, 20.0)) + 1.0)
+    t = np.clip(z, -20.0, 20.0)                         # a new array: the steps below reuse it
+    t *= 2.0
+    np.exp(t, out=t)
+    t += 1.0
+    np.divide(2.0, t, out=t)
+    return np.subtract(1.0, t, out=t)
 
 
 def _forward_swarm(T: np.ndarray, like: Params, X: np.ndarray, hidden: str) -> np.ndarray:
@@ -95,9 +100,55 @@ def _forward_swarm(T: np.ndarray, like: Params, X: np.ndarray, hidden: str) -> n
     return A
 
 
+# Bytes one chunk's widest (chunk, m, width) float64 intermediate may take. Evaluated whole, a large
+# swarm's intermediates outgrow the cache, and allocations above glibc's default mmap threshold
+# (128 KiB) are mapped afresh and page-faulted on every call (hundreds of minor faults per call,
+# measured), so that at m = 1000 (2-16-1, 40 particles) the batched cost was slower than a loop over
+# the particles. A swarm whose intermediates would be larger is evaluated a few particles at a time
+# (_chunk_size), each intermediate at most 128 KiB: no page faults, and well inside a core's L2 cache.
+# Chapter 5's swarm (2-8-1, m = 40, 40 particles: 100 KiB) is one chunk, as before.
+_CHUNK_BYTES = 128 * 1024
+
+
+def _chunk_size(like: Params, m: int, P: int) -> int:
+    """Particles per chunk so a (chunk, m, widest layer) float64 array fits in ``_CHUNK_BYTES`` (at least 1)."""
+    width = max(max(W.shape) for W, _ in like)
+    return max(1, min(P, _CHUNK_BYTES // (8 * m * width)))
+
+
+def _forward_chunked(T: np.ndarray, like: Params, X: np.ndarray, hidden: str) -> np.ndarray:
+    """:func:`_forward_swarm` a chunk of :func:`_chunk_size` particles at a time: Z_out (P, m, n_out)."""
+    P = T.shape[0]
+    c = _chunk_size(like, X.shape[0], P)
+    if c >= P:
+        return _forward_swarm(T, like, X, hidden)
+    Z = np.empty((P, X.shape[0], like[-1][0].shape[1]))
+    for i in range(0, P, c):
+        Z[i:i + c] = _forward_swarm(T[i:i + c], like, X, hidden)
+    return Z
+
+
 def _swarm_parts(T: np.ndarray, like: Params, X: np.ndarray, Y: np.ndarray, lam: float, hidden: str,
                  output: str, m: int, mask: np.ndarray) -> SwarmCost:
-    """Unchecked batched cost: every argument already validated, Y the (m_b, K) target matrix."""
+    """Unchecked batched cost: every argument already validated, Y the (m_b, K) target matrix.
+
+    The data term is computed a chunk of :func:`_chunk_size` particles at a time, the penalty for
+    the whole swarm at once. Each particle's data term comes out the same, to the bit, whatever the
+    chunk: a batched matrix product multiplies each particle's matrices alone, the rest is
+    element-wise, and each mean reduces one C-contiguous row (tests/test_pso.py checks it).
+    """
+    P = T.shape[0]
+    c = _chunk_size(like, X.shape[0], P)
+    if c >= P:
+        data = _swarm_data(T, like, X, Y, hidden, output)
+    else:
+        data = np.concatenate([_swarm_data(T[i:i + c], like, X, Y, hidden, output) for i in range(0, P, c)])
+    penalty = lam / (2 * m) * np.sum(T[:, mask] ** 2, axis=1)   # weights only, never biases
+    return SwarmCost(data, penalty, data + penalty)
+
+
+def _swarm_data(T: np.ndarray, like: Params, X: np.ndarray, Y: np.ndarray, hidden: str, output: str) -> np.ndarray:
+    """The data term (1/m_b) Σ L of each row of T, shape (P,); unchecked."""
     Z = _forward_swarm(T, like, X, hidden)              # (P, m_b, K)
     P, mb, K = Z.shape
     if output == "sigmoid":
@@ -106,9 +157,7 @@ def _swarm_parts(T: np.ndarray, like: Params, X: np.ndarray, Y: np.ndarray, lam:
         Yb = np.broadcast_to(Y, Z.shape).reshape(P * mb, K)
         per_row = cce_from_logits if output == "softmax" else half_squared_error
         losses = per_row(Z.reshape(P * mb, K), Yb).reshape(P, mb)
-    data = losses.mean(axis=1)
-    penalty = lam / (2 * m) * np.sum(T[:, mask] ** 2, axis=1)   # weights only, never biases
-    return SwarmCost(data, penalty, data + penalty)
+    return losses.mean(axis=1)
 
 
 def _n_params(like: Params) -> int:
@@ -133,7 +182,7 @@ def batched_logits(thetas, like: Params, X, hidden: str = "relu") -> np.ndarray:
     T = _check_thetas(thetas, _n_params(like))
     check_choice("hidden", hidden, HIDDEN)
     X = check_X(X, n_features=like[0][0].shape[0])
-    return _forward_swarm(T, like, X, hidden)
+    return _forward_chunked(T, like, X, hidden)
 
 
 def batched_cost_parts(thetas, like: Params, X, y, lam: float = 0.0, hidden: str = "relu",

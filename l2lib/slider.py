@@ -110,6 +110,7 @@ class FrameViewer:
     # ---- indexing
     def index(self, **values) -> int:
         """Flat frame index for the given control values (missing ones take their initial value)."""
+        self._check_names(values)
         pos = []
         for name, opts in self.controls.items():
             v = values.get(name, self.initial[name])
@@ -118,6 +119,11 @@ class FrameViewer:
                 raise ValueError(f"The {name!r} control must take one of {opts!r}. Got {v!r} instead.")
             pos.append(matches[0])
         return int(np.ravel_multi_index(pos, self.shape))
+
+    def _check_names(self, values: dict) -> None:
+        for name in values:
+            if name not in self.controls:
+                raise ValueError(f"The control names must be among {list(self.controls)!r}. Got {name!r} instead.")
 
     def frame(self, **values) -> bytes:
         """PNG bytes of the frame for these control values."""
@@ -204,11 +210,18 @@ class FrameViewer:
 
     def set(self, **values) -> float:
         """Move live controls to ``values`` (as a reader would) and return the seconds the update took."""
+        self._check_names(values)
+        pos = {}
+        for name, v in values.items():                 # check every value before moving any control
+            opts = self.controls[name]
+            matches = [k for k, o in enumerate(opts) if o == v]
+            if not matches:
+                raise ValueError(f"The {name!r} control must take one of {opts!r}. Got {v!r} instead.")
+            pos[name] = matches[0]
         self.widget()
         t0 = time.perf_counter()
-        for name, v in values.items():
+        for name, i in pos.items():
             opts = self.controls[name]
-            i = [k for k, o in enumerate(opts) if o == v][0]
             self._inputs[name].value = bool(opts[i]) if _is_bool(opts) else i
         return time.perf_counter() - t0
 
@@ -238,6 +251,67 @@ def _in_kernel() -> bool:
         return False
     ip = get_ipython()
     return ip is not None and getattr(ip, "kernel", None) is not None
+
+
+class _AltValue:
+    """A control value in an ``alt`` template: ``{lam}`` gives its label (:func:`fmt_value`), while a
+    format spec, ``{lam:.2f}``, formats the value itself."""
+
+    def __init__(self, value):
+        self.value = value
+
+    def __format__(self, spec: str) -> str:
+        return format(self.value, spec) if spec else fmt_value(self.value)
+
+    def __str__(self) -> str:
+        return fmt_value(self.value)
+
+    def __repr__(self) -> str:
+        return repr(fmt_value(self.value))
+
+
+def _format_alt(alt: str, values: dict) -> str:
+    try:
+        return alt.format(**{n: _AltValue(v) for n, v in values.items()})
+    except KeyError as e:
+        raise ValueError(f"The 'alt' parameter must use only the control names {list(values)!r} as fields. "
+                         f"Got {alt!r} (field {e.args[0]!r}) instead.") from None
+    except (ValueError, TypeError, IndexError, AttributeError) as e:
+        raise ValueError(f"The 'alt' parameter must be a str.format template whose fields format the "
+                         f"control values {dict((n, v) for n, v in values.items())!r}. Got {alt!r} ({e}) "
+                         f"instead.") from None
+
+
+def _values_list(name: str, opts, what: str, got: str) -> list:
+    """``opts`` as a list: any iterable of values except a str or bytes; else a TypeError naming ``name``."""
+    try:
+        if isinstance(opts, (str, bytes)):
+            raise TypeError
+        return list(opts)
+    except TypeError:
+        raise TypeError(f"The {name!r} parameter must be {what}. Got {got} instead.") from None
+
+
+def _check_keys(name: str, d, valid: list, what: str) -> dict:
+    """``d`` (a dict or None) whose keys are all control names; else a TypeError/ValueError naming ``name``."""
+    if d is None:
+        return {}
+    if not isinstance(d, dict):
+        raise TypeError(f"The {name!r} parameter must be a dict control name -> {what}, or None. "
+                        f"Got {d!r} instead.")
+    for k in d:
+        if k not in valid:
+            raise ValueError(f"The {name!r} parameter must have keys among the control names {valid!r}. "
+                             f"Got the key {k!r} instead.")
+    return d
+
+
+def _check_figure(fig):
+    from matplotlib.figure import Figure
+
+    if not isinstance(fig, Figure):
+        raise TypeError(f"The 'render' parameter must return a matplotlib Figure. Got {fig!r} instead.")
+    return fig
 
 
 def _reuse_layout(fig, layout):
@@ -276,34 +350,45 @@ def interactive_figure(render: Callable[..., object], controls: dict[str, Sequen
         other list a slider over its values in the order given.
     alt : str
         Alt text template for the frames; ``{name}`` is replaced by the value's
-        label, e.g. ``"Decision boundary at λ = {lam}"``.
+        label, e.g. ``"Decision boundary at λ = {lam}"``; with a format spec,
+        ``{lam:.2f}``, by the value itself formatted with that spec.
     labels : dict, optional
         Display names of the controls (default: the names themselves).
     initial : dict, optional
         Starting values (default: the first value of each control).
     """
+    if not callable(render):
+        raise TypeError(f"The 'render' parameter must be a callable returning a matplotlib Figure. "
+                        f"Got {render!r} instead.")
     if not isinstance(controls, dict) or not controls:
         raise ValueError(f"The 'controls' parameter must be a non-empty dict name -> list of values. "
                          f"Got {controls!r} instead.")
+    if not isinstance(alt, str):
+        raise TypeError(f"The 'alt' parameter must be a str. Got {alt!r} instead.")
     ctl: dict[str, list] = {}
     for name, opts in controls.items():
-        opts = list(opts)
+        opts = _values_list("controls", opts, "a dict mapping each control name to a list of values",
+                            f"{name!r}: {opts!r}")
         if not opts:
             raise ValueError(f"The {name!r} control must have at least one value. Got an empty list instead.")
         ctl[name] = [False, True] if _is_bool(opts) else opts
-    labels = {n: (labels or {}).get(n, n) for n in ctl}
-    initial = {n: (initial or {}).get(n, opts[0]) for n, opts in ctl.items()}
-    frames, alts = [], []
+    labels = _check_keys("labels", labels, list(ctl), "display name")
+    for n, lab in labels.items():
+        if not isinstance(lab, str):
+            raise TypeError(f"The 'labels' parameter must map control names to str. Got {n!r}: {lab!r} instead.")
+    initial = _check_keys("initial", initial, list(ctl), "starting value")
+    labels = {n: labels.get(n, n) for n in ctl}
+    initial = {n: initial.get(n, opts[0]) for n, opts in ctl.items()}
+    FrameViewer([], ctl, labels, [], initial).index()  # validates ``initial`` before any rendering
+    alts = [_format_alt(alt, dict(zip(ctl, combo))) for combo in itertools.product(*ctl.values())]
+    frames = []
     layout = None
     for combo in itertools.product(*ctl.values()):
         values = dict(zip(ctl, combo))
-        fig = render(**values)
+        fig = _check_figure(render(**values))
         layout = _reuse_layout(fig, layout)
         frames.append(fig_to_png(fig, dpi=dpi))
-        alts.append(alt.format(**{n: fmt_value(v) for n, v in values.items()}))
-    viewer = FrameViewer(frames, ctl, labels, alts, initial)
-    viewer.index()  # validates ``initial``
-    return viewer
+    return FrameViewer(frames, ctl, labels, alts, initial)
 
 
 def lambda_slider(render: Callable[[float], object], lams: Sequence[float], *, alt: str,
@@ -315,6 +400,10 @@ def lambda_slider(render: Callable[[float], object], lams: Sequence[float], *, a
     """
     from ._validate import check_lam
 
+    if not callable(render):
+        raise TypeError(f"The 'render' parameter must be a callable returning a matplotlib Figure. "
+                        f"Got {render!r} instead.")
+    lams = _values_list("lams", lams, "a list of floats (the slider's λ values)", repr(lams))
     lams = [check_lam(v, "lams") for v in lams]
     return interactive_figure(lambda lam: render(lam), {"lam": lams}, alt=alt, labels={"lam": label},
                               initial=None if initial is None else {"lam": initial}, dpi=dpi)

@@ -357,3 +357,74 @@ def test_bad_pso_train_arguments(moons):
         pso_train(like, X, y, bound=2.0, init=3.0)
     with pytest.raises(ValueError, match="'lam' parameter"):
         pso_train(like, X, y, lam=-0.5)
+
+
+# ------------------------------------------------------------------ the swarm evaluated in chunks
+def _tanh_formula(z):
+    return 1.0 - 2.0 / (np.exp(2.0 * np.clip(z, -20.0, 20.0)) + 1.0)
+
+
+def test_tanh_in_place_steps_equal_the_formula_and_leave_the_input_alone():
+    from l2lib.pso import _tanh
+    z = np.random.default_rng(11).normal(0, 8, size=(5, 7, 3))
+    z0 = z.copy()
+    out = _tanh(z)
+    assert np.array_equal(out, _tanh_formula(z0)) and np.array_equal(z, z0)
+
+
+def test_chunk_size_by_hand():
+    from l2lib.pso import _CHUNK_BYTES, _chunk_size
+    assert _CHUNK_BYTES == 128 * 1024
+    like16 = L.init_params([2, 16, 1], rng=0)
+    assert _chunk_size(like16, 1000, 40) == 1          # 131072 // (8 * 1000 * 16) = 1.02
+    assert _chunk_size(like16, 200, 40) == 5           # 131072 // 25600 = 5.12
+    assert _chunk_size(like16, 40, 40) == 25           # 131072 // 5120 = 25.6
+    assert _chunk_size(L.init_params([2, 8, 1], rng=0), 40, 40) == 40     # chapter 5: 51 fit, one chunk
+    assert _chunk_size(like16, 10 ** 6, 40) == 1       # never fewer than one particle
+
+
+@pytest.mark.parametrize("output,k", [("sigmoid", 1), ("softmax", 3), ("identity", 2)])
+@pytest.mark.parametrize("hidden", ["tanh", "relu"])
+@pytest.mark.parametrize("budget", [1, 8 * 30 * 5 * 3, 8 * 30 * 5 * 7])   # chunks of 1, 3 and 7 particles
+def test_chunked_cost_equals_unchunked_to_the_bit(monkeypatch, output, k, hidden, budget):
+    from l2lib import pso
+    rng = np.random.default_rng(12)
+    like = L.init_params([3, 5, 4, k], rng=0, hidden=hidden)
+    X = rng.normal(size=(30, 3))
+    y = rng.integers(0, 2, 30) if output == "sigmoid" else (
+        rng.integers(0, k, 30) if output == "softmax" else rng.normal(size=(30, k)))
+    T = rng.normal(size=(17, L.flatten(like).size))
+    monkeypatch.setattr(pso, "_CHUNK_BYTES", 1 << 40)
+    assert pso._chunk_size(like, 30, 17) == 17
+    whole = batched_cost_parts(T, like, X, y, 0.7, hidden, output)
+    alone = np.array([batched_cost(T[p], like, X, y, 0.7, hidden, output)[0] for p in range(17)])
+    monkeypatch.setattr(pso, "_CHUNK_BYTES", budget)
+    assert pso._chunk_size(like, 30, 17) == {1: 1, 8 * 30 * 5 * 3: 3, 8 * 30 * 5 * 7: 7}[budget]
+    chunked = batched_cost_parts(T, like, X, y, 0.7, hidden, output)
+    for a, b in zip(chunked, whole):
+        assert np.array_equal(a, b)
+    # a swarm of one: the same data term to the bit, but T[:, mask] of one row is laid out differently
+    # from that of many, so the penalty's sum runs in another order: equal up to rounding only
+    np.testing.assert_allclose(chunked.total, alone, rtol=1e-14)
+    Z = batched_logits(T, like, X, hidden)                          # chunked too
+    monkeypatch.setattr(pso, "_CHUNK_BYTES", 1 << 40)
+    assert np.array_equal(Z, batched_logits(T, like, X, hidden))
+    f = network_objective(like, X, y, 0.7, hidden, output)
+    assert np.array_equal(f(T), whole.total)
+
+
+@pytest.mark.parametrize("m", [200, 1000])
+def test_large_swarm_cost_in_chunks_matches_the_plain_cost(monkeypatch, m):
+    # 2-16-1: the default budget splits 40 particles into chunks of 5 (m = 200) or 1 (m = 1000): the
+    # same bits as the whole swarm at once, and each particle's cost is l2lib.cost of its network up
+    # to rounding (an independent computation)
+    from l2lib import pso
+    X, y = L.make_moons(m, noise=0.35, rng=3)
+    like = L.init_params([2, 16, 1], rng=0, hidden="tanh")
+    T = np.random.default_rng(13).uniform(-1, 1, (40, L.flatten(like).size))
+    assert pso._chunk_size(like, m, 40) < 40
+    got = batched_cost(T, like, X, y, 1.0, hidden="tanh")
+    monkeypatch.setattr(pso, "_CHUNK_BYTES", 1 << 40)
+    assert np.array_equal(got, batched_cost(T, like, X, y, 1.0, hidden="tanh"))
+    want = [L.cost(L.unflatten(T[p], like), X, y, 1.0, hidden="tanh").total for p in range(40)]
+    np.testing.assert_allclose(got, want, rtol=1e-13)
