@@ -3,6 +3,11 @@
 Every chapter imports it. The penalty is written once (:mod:`l2lib.penalty`);
 every other scaling of λ is a conversion to or from it.
 """
+# Every module loads with the package, so dir(l2lib) and tab completion list them all. The name
+# l2lib.train is the function train (imported below, after the modules); the module l2lib.train is
+# reached with `from l2lib.train import ...`.
+from . import (conventions, data, gradcheck, network, optim, penalty, plotting, pso, quadratic, selection,
+               slider)
 from .data import make_blobs, make_moons, train_dev_split
 from .gradcheck import gradient_check, numerical_gradient, relative_error
 from .network import (accuracy, backward, bce_from_logits, cce_from_logits, flatten, forward,
@@ -15,14 +20,12 @@ from .train import sgd_step, train, train_many
 
 __version__ = "0.1.0"
 
-# Chapter-specific modules load on first use: ``l2lib.optim``, ``l2lib.pso`` ...
-_SUBMODULES = ("conventions", "data", "gradcheck", "network", "optim", "penalty", "plotting", "pso",
-               "quadratic", "selection", "slider", "train")
-
-
-def __getattr__(name: str):
-    if name in _SUBMODULES:
-        import importlib
-
-        return importlib.import_module(f".{name}", __name__)
-    raise AttributeError(f"module 'l2lib' has no attribute {name!r}")
+# The functions and constants re-exported here, then the modules.
+__all__ = ["make_blobs", "make_moons", "train_dev_split", "gradient_check", "numerical_gradient",
+           "relative_error", "accuracy", "backward", "bce_from_logits", "cce_from_logits", "flatten",
+           "forward", "half_squared_error", "init_params", "predict", "predict_proba", "sigmoid", "softmax",
+           "targets", "unflatten", "weight_mask", "CostParts", "cost", "cost_and_grads", "frobenius_sq",
+           "l2_penalty", "l2_penalty_grad", "OKABE_ITO", "figure", "grid_2d", "plot_boundary", "plot_data",
+           "FrameViewer", "interactive_figure", "lambda_grid", "lambda_slider", "sgd_step", "train",
+           "train_many", "conventions", "data", "gradcheck", "network", "optim", "penalty", "plotting", "pso",
+           "quadratic", "selection", "slider"]

@@ -29,6 +29,10 @@ from numbers import Integral, Real
 
 import numpy as np
 
+__all__ = ["check_real", "check_lam", "check_positive", "check_int", "check_choice", "check_X", "check_rng",
+           "check_params", "check_like", "check_lam_grid", "DIVERGENCE_FACTOR", "diverged",
+           "divergence_error", "check_diverged"]
+
 
 def _msg(name: str, what: str, got: object) -> str:
     return f"The {name!r} parameter must be {what}. Got {got!r} instead."

@@ -27,11 +27,18 @@ from __future__ import annotations
 import html as _html
 import json
 import math
+from importlib import resources
 from typing import Callable, NamedTuple
 
 import numpy as np
 
 from ._validate import _msg, check_choice, check_int, check_lam, check_positive, check_real
+
+__all__ = ["d2l_lambda", "torch_sgd_weight_decay", "torch_adam_weight_decay", "torch_adamw_weight_decay",
+           "keras_l2", "sklearn_mlp_alpha", "sklearn_logreg_C", "decoupled_decay", "Convention",
+           "CONVENTIONS", "from_book", "to_book", "book_step", "torch_sgd_step", "torch_adam_step",
+           "d2l_sgd_step", "keras_sgd_step", "sklearn_mlp_sgd_step", "decoupled_step", "logreg_C_minimizer",
+           "check_conversion", "fmt4", "ConversionTable", "conversion_table", "Converter", "converter"]
 
 
 # ----------------------------------------------------------------- conversions
@@ -519,22 +526,8 @@ def conversion_table(lam: float, m: int, lr: float, batch_size: int, check: bool
 _INPUTS = (("lam", "λ (this book)", "0", "any"), ("m", "m (training examples)", "1", "1"),
            ("lr", "η (learning rate)", "0", "any"), ("B", "B (minibatch size)", "1", "1"))
 
-_CONV_JS = """(function(){var s=document.currentScript,root=s&&s.closest(".l2-converter");
-if(!root||root.dataset.ready)return;root.dataset.ready="1";var F=%(formulas)s;
-function fmt(v){if(!isFinite(v))return "\\u221e";if(v===0)return "0";var a=Math.abs(v);
-if(a>=1e-4&&a<1e4)return String(Number(v.toPrecision(4)));
-return v.toExponential(3).replace(/\\.?0+e/,"e").replace("e+","e");}
-function val(k){return Number(root.querySelector('input[data-l2-input="'+k+'"]').value);}
-function problem(x){if(!(isFinite(x.lam)&&x.lam>=0))return "λ must be a number ≥ 0.";
-if(!(Number.isInteger(x.m)&&x.m>=1))return "m must be a whole number ≥ 1.";
-if(!(isFinite(x.lr)&&x.lr>0))return "η must be a number > 0.";
-if(!(Number.isInteger(x.B)&&x.B>=1&&x.B<=x.m))return "B must be a whole number from 1 to m.";return "";}
-function upd(){var x={lam:val("lam"),m:val("m"),lr:val("lr"),B:val("B")},msg=problem(x);
-root.querySelectorAll("[data-l2-output]").forEach(function(o){var f=F[o.dataset.l2Output];
-o.textContent=msg?"—":fmt(f(x.lam,x.m,x.lr,x.B));});
-root.querySelector(".l2-conv-status").textContent=msg;}
-root.querySelectorAll("input[data-l2-input]").forEach(function(el){el.addEventListener("input",upd);
-el.addEventListener("change",upd);});upd();})();"""
+# The converter's script, shipped as package data; %(formulas)s is replaced by the JS formulas.
+_CONV_JS = resources.files(__package__).joinpath("static/converter.js").read_text(encoding="utf-8")
 
 
 class Converter:
@@ -607,10 +600,10 @@ class Converter:
         return self._widget
 
     def _repr_mimebundle_(self, include=None, exclude=None):
-        from .slider import _in_kernel
+        from .slider import in_kernel
 
         bundle = {"text/plain": repr(self), "text/html": self.html()}
-        if _in_kernel():
+        if in_kernel():
             bundle.update(self.widget()._repr_mimebundle_())
             bundle["text/plain"] = repr(self)
         return bundle

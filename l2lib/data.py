@@ -5,6 +5,8 @@ import numpy as np
 
 from ._validate import check_int, check_real, check_rng, check_X
 
+__all__ = ["make_moons", "make_blobs", "train_dev_split"]
+
 
 def make_moons(m: int = 60, noise: float = 0.25, rng=None) -> tuple[np.ndarray, np.ndarray]:
     """Two interleaving half circles in 2-D with Gaussian noise.

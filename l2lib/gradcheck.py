@@ -16,6 +16,8 @@ from ._validate import check_positive
 from .network import Params, _check_params, flatten, unflatten
 from .penalty import cost, cost_and_grads
 
+__all__ = ["numerical_gradient", "relative_error", "gradient_check"]
+
 
 def numerical_gradient(f: Callable[[np.ndarray], float], theta, eps: float = 1e-6) -> np.ndarray:
     """Central-difference gradient of a scalar function of a vector."""

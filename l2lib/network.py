@@ -27,6 +27,10 @@ import numpy as np
 
 from ._validate import _msg, check_X, check_choice, check_params, check_rng, check_real
 
+__all__ = ["Params", "HIDDEN", "OUTPUT", "Cache", "sigmoid", "softmax", "init_params", "flatten", "unflatten",
+           "weight_mask", "forward", "targets", "bce_from_logits", "cce_from_logits", "half_squared_error",
+           "example_losses", "backward", "predict_proba", "predict", "accuracy"]
+
 Params = list[tuple[np.ndarray, np.ndarray]]
 
 HIDDEN = ("relu", "tanh")

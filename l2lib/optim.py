@@ -44,6 +44,9 @@ from .network import HIDDEN, OUTPUT, Params, _check_dev, _check_params, accuracy
 from .penalty import cost, frobenius_sq
 from .train import batches, data_gradient
 
+__all__ = ["RULES", "DecayFactorWarning", "OptState", "decay_factor", "init_state", "l2_step",
+           "simplified_step", "momentum_step", "adam_step", "adamw_step", "train"]
+
 RULES = ("l2", "simplified", "momentum", "adam", "adamw")
 
 

@@ -22,6 +22,8 @@ import numpy as np
 from ._validate import check_choice, check_int, check_lam, check_X
 from .network import HIDDEN, OUTPUT, Params, _check_params, _forward, backward, example_losses, targets
 
+__all__ = ["frobenius_sq", "l2_penalty", "l2_penalty_grad", "CostParts", "cost", "cost_and_grads"]
+
 
 def _layers(params: Params, layers) -> list[int]:
     """Indices (0-based) of the layers whose weights are penalized; ``None`` = all."""

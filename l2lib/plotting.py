@@ -8,6 +8,8 @@ import numpy as np
 
 from .network import Params, predict_proba
 
+__all__ = ["OKABE_ITO", "CLASS_COLORS", "CLASS_MARKERS", "figure", "grid_2d", "plot_data", "plot_boundary"]
+
 OKABE_ITO = ("#E69F00", "#56B4E9", "#009E73", "#F0E442", "#0072B2", "#D55E00", "#CC79A7", "#000000")
 CLASS_COLORS = ("#0072B2", "#D55E00", "#009E73")
 CLASS_MARKERS = ("o", "s", "^")

@@ -39,6 +39,9 @@ from ._validate import check_choice, check_int, check_lam, check_positive, check
 from .network import (OUTPUT, HIDDEN, Params, _act, _check_params, bce_from_logits, cce_from_logits,
                       half_squared_error, targets, unflatten, weight_mask)
 
+__all__ = ["PSOResult", "SwarmCost", "batched_logits", "batched_cost_parts", "batched_cost",
+           "network_objective", "pso_minimize", "pso_minimize_loop", "pso_train"]
+
 
 class PSOResult(NamedTuple):
     """What :func:`pso_minimize` returns."""

@@ -38,6 +38,10 @@ import numpy as np
 
 from ._validate import check_int, check_positive, check_real, check_X
 
+__all__ = ["Quadratic", "Shrinkage", "GradientParts", "make_quadratic", "least_squares_quadratic",
+           "data_loss", "data_grad", "regularized_loss", "gradient_field", "eigen_shrinkage",
+           "regularized_optimum", "descend", "plot_compromise"]
+
 
 class Quadratic(NamedTuple):
     r"""A quadratic data loss :math:`f^* + \tfrac12 (w-w^*)^\top H (w-w^*)`."""

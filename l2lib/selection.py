@@ -31,6 +31,10 @@ from ._validate import (_msg, check_choice, check_int, check_lam_grid, check_pos
                         check_rng, check_X, divergence_error)
 from .network import init_params
 
+__all__ = ["Dataset", "load_breast_cancer", "standardize", "Split", "stratified_permutation",
+           "holdout_indices", "kfold_indices", "ValidationCurve", "validation_curve", "cv_summary",
+           "best_lambda", "lam_positions", "lam_axis", "plain_log_axis", "plot_validation_curve"]
+
 _BREAST_CANCER = "breast_cancer_wisconsin.csv"
 
 

@@ -28,19 +28,16 @@ import io
 import itertools
 import json
 import time
+from importlib import resources
 from typing import Callable, Sequence
 
 import numpy as np
 
-_JS = """(function(){var root=document.getElementById("%(id)s");if(!root||root.dataset.ready)return;
-root.dataset.ready="1";var n=root.querySelector(".l2-note");if(n)n.remove();
-var d=JSON.parse(root.querySelector("script.l2-data").textContent);
-var img=root.querySelector("img.l2-frame");var ins=root.querySelectorAll("input[data-l2-dim]");
-function upd(){var k=0;ins.forEach(function(el){var j=+el.dataset.l2Dim,v=el.type==="checkbox"?(el.checked?1:0):+el.value;
-k=k*d.shape[j]+v;var o=root.querySelector("output[data-l2-dim='"+j+"']");if(o)o.textContent=d.labels[j][v];
-if(el.type!=="checkbox")el.setAttribute("aria-valuetext",d.names[j]+" = "+d.labels[j][v]);});
-img.src="data:image/png;base64,"+d.frames[k];img.alt=d.alts[k];root.dataset.frame=k;}
-ins.forEach(function(el){el.addEventListener("input",upd);el.addEventListener("change",upd);});})();"""
+__all__ = ["fmt_value", "fig_to_png", "FrameViewer", "in_kernel", "interactive_figure", "lambda_slider",
+           "lambda_grid"]
+
+# The viewer's script, shipped as package data; %(id)s is replaced by the viewer's element id.
+_JS = resources.files(__package__).joinpath("static/frames.js").read_text(encoding="utf-8")
 
 
 def fmt_value(v) -> str:
@@ -234,7 +231,7 @@ class FrameViewer:
 
     def _repr_mimebundle_(self, include=None, exclude=None):
         bundle = {"text/plain": self._summary(), "text/html": self.html()}
-        if _in_kernel():
+        if in_kernel():
             bundle.update(self.widget()._repr_mimebundle_())
             bundle["text/plain"] = self._summary()
         return bundle
@@ -244,7 +241,13 @@ def _is_bool(opts: Sequence) -> bool:
     return all(isinstance(o, (bool, np.bool_)) for o in opts)
 
 
-def _in_kernel() -> bool:
+def in_kernel() -> bool:
+    """True when running inside a Jupyter kernel (IPython with a kernel attached), where the
+    viewers add their ipywidgets view to the static HTML; False in plain Python or a terminal IPython.
+
+    >>> in_kernel()
+    False
+    """
     try:
         from IPython import get_ipython
     except ImportError:  # pragma: no cover - IPython always comes with the book's requirements

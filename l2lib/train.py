@@ -17,6 +17,8 @@ from ._validate import (check_choice, check_diverged, check_int, check_lam, chec
 from .network import HIDDEN, OUTPUT, Params, _check_dev, _check_params, _forward, accuracy, targets
 from .penalty import _cost_and_grads, _layers, cost, frobenius_sq
 
+__all__ = ["sgd_step", "train", "batches", "data_gradient", "train_many"]
+
 
 def sgd_step(params: Params, grads: Params, lr: float) -> Params:
     """Plain step ``θ ← θ − η g`` on every array; returns new arrays.
