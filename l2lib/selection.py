@@ -32,7 +32,8 @@ from ._validate import (_msg, check_choice, check_int, check_lam_grid, check_pos
 from .network import init_params
 
 __all__ = ["Dataset", "load_breast_cancer", "standardize", "Split", "stratified_permutation",
-           "holdout_indices", "kfold_indices", "ValidationCurve", "validation_curve", "cv_summary",
+           "holdout_indices", "kfold_indices", "DevelopmentSplit", "development_split",
+           "ValidationCurve", "validation_curve", "cv_summary",
            "best_lambda", "lam_positions", "lam_axis", "plain_log_axis", "plot_validation_curve"]
 
 _BREAST_CANCER = "breast_cancer_wisconsin.csv"
@@ -173,6 +174,60 @@ def kfold_indices(m: int, k: int = 5, rng=None, y=None) -> list[tuple[np.ndarray
         fold[idx] = (start + np.arange(len(idx))) % k   # continue the round-robin where the last class stopped
         start = (start + len(idx)) % k
     return [(np.flatnonzero(fold != f), np.flatnonzero(fold == f)) for f in range(k)]
+
+
+class DevelopmentSplit(NamedTuple):
+    """Chapter 6's split of a labelled data set; all fields are row indices.
+
+    ``test`` and ``pool`` (sorted) partition the rows; ``order`` is ``pool`` in a
+    stratified random order; ``devel = order[:n_devel]`` is the development
+    sample; ``hold`` cuts the development sample into training and dev rows,
+    as positions *within* ``devel`` (so ``devel[hold.train]`` are data rows).
+    """
+    test: np.ndarray
+    pool: np.ndarray
+    order: np.ndarray
+    devel: np.ndarray
+    hold: Split
+
+
+def development_split(y, n_devel: int = 150, test_fraction: float = 0.3, dev_fraction: float = 1 / 3,
+                      rng_test=0, rng_order=1, rng_hold=2) -> DevelopmentSplit:
+    """The book's split for choosing λ (Chapter 6 and the appendix use this one call).
+
+    Three steps, each stratified by the labels ``y``:
+
+    1. seal a test set: ``holdout_indices(len(y), 0.0, test_fraction, rng_test, y)``,
+       the rest is the ``pool``;
+    2. put the pool in a random order, ``pool[stratified_permutation(len(pool), rng_order, y[pool])]``,
+       and take its first ``n_devel`` rows as the development sample ``devel``;
+    3. cut ``devel`` once into training and dev rows:
+       ``holdout_indices(n_devel, dev_fraction, 0.0, rng_hold, y[devel])``.
+
+    The defaults are the book's seeds. Each ``rng_*`` is a Generator, an int
+    seed or None, as everywhere in l2lib.
+
+    >>> s = development_split(np.r_[np.zeros(14, int), np.ones(6, int)], n_devel=6)
+    >>> len(s.test), len(s.pool), len(s.devel), len(s.hold.train), len(s.hold.dev)
+    (6, 14, 6, 4, 2)
+    """
+    y = np.asarray(y)
+    if y.ndim != 1 or y.shape[0] < 2:
+        raise ValueError(_msg("y", "a 1-D array of at least 2 labels", f"an array of shape {y.shape}"))
+    rngs = []
+    for name, r in (("rng_test", rng_test), ("rng_order", rng_order), ("rng_hold", rng_hold)):
+        try:
+            rngs.append(check_rng(r))
+        except TypeError:
+            raise TypeError(_msg(name, "a numpy Generator, a non-negative int seed or None", r)) from None
+    rng_test, rng_order, rng_hold = rngs
+    outer = holdout_indices(y.shape[0], dev_fraction=0.0, test_fraction=test_fraction, rng=rng_test, y=y)
+    pool, test = outer.train, outer.test
+    n_devel = check_int("n_devel", n_devel, 2, len(pool))
+    order = pool[stratified_permutation(len(pool), rng=rng_order, y=y[pool])]
+    devel = order[:n_devel]
+    hold = holdout_indices(n_devel, dev_fraction=dev_fraction, rng=rng_hold, y=y[devel])
+    return DevelopmentSplit(test, pool, order, devel, hold)
 
 
 # ------------------------------------------------------ many networks at once
