@@ -30,7 +30,7 @@ from numbers import Integral, Real
 import numpy as np
 
 __all__ = ["check_real", "check_lam", "check_positive", "check_int", "check_choice", "check_X", "check_rng",
-           "check_params", "check_like", "check_lam_grid", "DIVERGENCE_FACTOR", "diverged",
+           "check_params", "check_like", "check_lam_grid", "DIVERGENCE_FACTOR", "all_finite", "diverged",
            "divergence_error", "check_diverged"]
 
 
@@ -174,6 +174,11 @@ def check_lam_grid(lams: object, name: str = "lams") -> np.ndarray:
 
 # ------------------------------------------------------------------ divergence
 DIVERGENCE_FACTOR = 1e6
+
+
+def all_finite(params) -> bool:
+    """True when every weight and bias of ``params`` (a list of (W, b) pairs) is finite."""
+    return all(np.all(np.isfinite(W)) and np.all(np.isfinite(b)) for W, b in params)
 
 
 def diverged(total: object, total0: object) -> np.ndarray:

@@ -12,8 +12,8 @@ from typing import Callable
 
 import numpy as np
 
-from ._validate import check_positive
-from .network import Params, _check_params, flatten, unflatten
+from ._validate import check_params, check_positive
+from .network import Params, flatten, unflatten
 from .penalty import cost, cost_and_grads
 
 __all__ = ["numerical_gradient", "relative_error", "gradient_check"]
@@ -49,7 +49,7 @@ def gradient_check(params: Params, X, y, lam: float = 0.0, eps: float = 1e-6, gr
 
     Pass your own ``grads`` to check a hand-written (possibly wrong) gradient.
     """
-    params = _check_params(params)
+    params = check_params(params)
     if grads is None:
         grads = cost_and_grads(params, X, y, lam, **cost_kw)[1]
     f = lambda th: cost(unflatten(th, params), X, y, lam, **cost_kw).total  # noqa: E731

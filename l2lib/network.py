@@ -126,11 +126,6 @@ def weight_mask(params: Params) -> np.ndarray:
                            for W, b in params])
 
 
-def _check_params(params: Params, finite: bool = True) -> Params:
-    """The checked ``params`` as float64 arrays (see :func:`l2lib._validate.check_params`)."""
-    return check_params(params, finite=finite)
-
-
 def _check_dev(X_dev, y_dev, params: Params, output: str):
     """Check a dev set once, at a training function's boundary: both or neither, named as such."""
     if (X_dev is None) != (y_dev is None):
@@ -145,7 +140,7 @@ def _check_dev(X_dev, y_dev, params: Params, output: str):
 # ------------------------------------------------------------------- forward
 def forward(params: Params, X, hidden: str = "relu", output: str = "sigmoid"):
     """Run the network. Returns ``(A_out, cache)``; ``A_out`` has shape (m, n_out)."""
-    params = _check_params(params)
+    params = check_params(params)
     check_choice("hidden", hidden, HIDDEN)
     check_choice("output", output, OUTPUT)
     return _forward(params, check_X(X, n_features=params[0][0].shape[0]), hidden, output)

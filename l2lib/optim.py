@@ -38,9 +38,9 @@ from typing import NamedTuple
 
 import numpy as np
 
-from ._validate import (_msg, check_choice, check_diverged, check_int, check_lam, check_like, check_positive,
-                        check_real, check_rng, check_X)
-from .network import HIDDEN, OUTPUT, Params, _check_dev, _check_params, accuracy, targets
+from ._validate import (_msg, all_finite, check_choice, check_diverged, check_int, check_lam, check_like,
+                        check_params, check_positive, check_real, check_rng, check_X)
+from .network import HIDDEN, OUTPUT, Params, _check_dev, accuracy, targets
 from .penalty import cost, frobenius_sq
 from .train import batches, data_gradient
 
@@ -65,7 +65,7 @@ class OptState(NamedTuple):
 # ------------------------------------------------------------------ checks
 def _check_like(params: Params, grads, name: str = "grads") -> Params:
     """Check ``params`` (returned as float64) and that ``grads`` is shaped like them."""
-    params = _check_params(params)
+    params = check_params(params)
     check_like(params, grads, name)
     return params
 
@@ -139,7 +139,7 @@ def decay_factor(lr: float, lam: float, m: int) -> float:
 
 def init_state(params: Params) -> OptState:
     """Zero moments shaped like ``params`` and ``t = 0``."""
-    params = _check_params(params)
+    params = check_params(params)
     zeros = lambda: [(np.zeros(W.shape), np.zeros(b.shape)) for W, b in params]  # noqa: E731
     return OptState(0, zeros(), zeros())
 
@@ -352,7 +352,7 @@ def train(params: Params, X, y, rule: str = "l2", lr: float = 0.5, lam: float = 
     Divergence raises ``FloatingPointError`` under the rule of :mod:`l2lib._validate`
     (non-finite weights, or a recorded cost not finite or above 10^6 x max(J_0, 1)).
     """
-    params = _check_params(params)
+    params = check_params(params)
     check_choice("hidden", hidden, HIDDEN)
     check_choice("output", output, OUTPUT)
     X = check_X(X, n_features=params[0][0].shape[0])
@@ -410,7 +410,7 @@ def train(params: Params, X, y, rule: str = "l2", lr: float = 0.5, lam: float = 
                     params, state = _momentum(params, g, state, lr, lam, m, d, beta, decay_biases)
                 else:
                     params, state = _adam(params, g, state, lr, lam, m, d, beta1, beta2, eps, decay_biases)
-            ok = bool(np.isfinite(sum(float(np.abs(W).sum() + np.abs(b).sum()) for W, b in params)))
+            ok = all_finite(params)
             total = record(epoch, params) if ok and (epoch % record_every == 0 or epoch == epochs) else None
             check_diverged(epoch, total, total0, ok, lr, lam, m, d)
     return params, {k: np.asarray(v, dtype=float) for k, v in hist.items()}

@@ -19,8 +19,8 @@ from typing import NamedTuple
 
 import numpy as np
 
-from ._validate import check_choice, check_int, check_lam, check_X
-from .network import HIDDEN, OUTPUT, Params, _check_params, _forward, backward, example_losses, targets
+from ._validate import check_choice, check_int, check_lam, check_params, check_X
+from .network import HIDDEN, OUTPUT, Params, _forward, backward, example_losses, targets
 
 __all__ = ["frobenius_sq", "l2_penalty", "l2_penalty_grad", "CostParts", "cost", "cost_and_grads"]
 
@@ -56,7 +56,7 @@ def l2_penalty(params: Params, lam: float, m: int, layers=None, include_bias: bo
     adds :math:`\lVert b_l\rVert^2` — a mistake the book demonstrates, never
     the default.
     """
-    params = _check_params(params, finite=False)   # float64 (W, b) pairs
+    params = check_params(params, finite=False)   # float64 (W, b) pairs
     lam = check_lam(lam)
     m = check_int("m", m)
     total = 0.0
@@ -68,7 +68,7 @@ def l2_penalty(params: Params, lam: float, m: int, layers=None, include_bias: bo
 
 def l2_penalty_grad(params: Params, lam: float, m: int, layers=None, include_bias: bool = False) -> Params:
     r"""Gradient of :func:`l2_penalty`: :math:`(\lambda/m) W_l` for penalized layers, zeros elsewhere."""
-    params = _check_params(params, finite=False)   # float64 (W, b) pairs
+    params = check_params(params, finite=False)   # float64 (W, b) pairs
     lam = check_lam(lam)
     m = check_int("m", m)
     chosen = set(_layers(params, layers))
@@ -102,7 +102,7 @@ def cost_and_grads(params: Params, X, y, lam: float = 0.0, hidden: str = "relu",
     :math:`\partial J/\partial W_l = \partial J_{\text{data}}/\partial W_l + (\lambda/m) W_l`;
     :math:`\partial J/\partial b_l = \partial J_{\text{data}}/\partial b_l` (unless ``include_bias``).
     """
-    params = _check_params(params)
+    params = check_params(params)
     check_choice("hidden", hidden, HIDDEN)
     check_choice("output", output, OUTPUT)
     A, cache = _forward(params, check_X(X, n_features=params[0][0].shape[0]), hidden, output)

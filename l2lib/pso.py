@@ -35,8 +35,8 @@ from typing import Callable, NamedTuple
 
 import numpy as np
 
-from ._validate import check_choice, check_int, check_lam, check_positive, check_real, check_rng, check_X
-from .network import (OUTPUT, HIDDEN, Params, _act, _check_params, bce_from_logits, cce_from_logits,
+from ._validate import check_choice, check_int, check_lam, check_params, check_positive, check_real, check_rng, check_X
+from .network import (OUTPUT, HIDDEN, Params, _act, bce_from_logits, cce_from_logits,
                       half_squared_error, targets, unflatten, weight_mask)
 
 __all__ = ["PSOResult", "SwarmCost", "batched_logits", "batched_cost_parts", "batched_cost",
@@ -164,7 +164,7 @@ def _swarm_data(T: np.ndarray, like: Params, X: np.ndarray, Y: np.ndarray, hidde
 
 
 def _n_params(like: Params) -> int:
-    _check_params(like)
+    check_params(like)
     return sum(W.size + b.size for W, b in like)
 
 

@@ -108,14 +108,16 @@ class FrameViewer:
     def index(self, **values) -> int:
         """Flat frame index for the given control values (missing ones take their initial value)."""
         self._check_names(values)
-        pos = []
-        for name, opts in self.controls.items():
-            v = values.get(name, self.initial[name])
-            matches = [i for i, o in enumerate(opts) if o == v]
-            if not matches:
-                raise ValueError(f"The {name!r} control must take one of {opts!r}. Got {v!r} instead.")
-            pos.append(matches[0])
+        pos = [self._position(name, values.get(name, self.initial[name])) for name in self.controls]
         return int(np.ravel_multi_index(pos, self.shape))
+
+    def _position(self, name: str, v) -> int:
+        """Where ``v`` stands among the values of control ``name``; a ValueError if it is not one of them."""
+        opts = self.controls[name]
+        matches = [i for i, o in enumerate(opts) if o == v]
+        if not matches:
+            raise ValueError(f"The {name!r} control must take one of {opts!r}. Got {v!r} instead.")
+        return matches[0]
 
     def _check_names(self, values: dict) -> None:
         for name in values:
@@ -208,13 +210,7 @@ class FrameViewer:
     def set(self, **values) -> float:
         """Move live controls to ``values`` (as a reader would) and return the seconds the update took."""
         self._check_names(values)
-        pos = {}
-        for name, v in values.items():                 # check every value before moving any control
-            opts = self.controls[name]
-            matches = [k for k, o in enumerate(opts) if o == v]
-            if not matches:
-                raise ValueError(f"The {name!r} control must take one of {opts!r}. Got {v!r} instead.")
-            pos[name] = matches[0]
+        pos = {name: self._position(name, v) for name, v in values.items()}   # all checked before any moves
         self.widget()
         t0 = time.perf_counter()
         for name, i in pos.items():

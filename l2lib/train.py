@@ -12,9 +12,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._validate import (check_choice, check_diverged, check_int, check_lam, check_lam_grid, check_like,
+from ._validate import (all_finite, check_choice, check_diverged, check_int, check_lam, check_lam_grid, check_like, check_params,
                         check_positive, check_rng, check_X)
-from .network import HIDDEN, OUTPUT, Params, _check_dev, _check_params, _forward, accuracy, targets
+from .network import HIDDEN, OUTPUT, Params, _check_dev, _forward, accuracy, targets
 from .penalty import _cost_and_grads, _layers, cost, frobenius_sq
 
 __all__ = ["sgd_step", "train", "batches", "data_gradient", "train_many"]
@@ -25,14 +25,10 @@ def sgd_step(params: Params, grads: Params, lr: float) -> Params:
 
     ``grads`` must hold one ``(dW, db)`` pair shaped like each pair of ``params``.
     """
-    params = _check_params(params)
+    params = check_params(params)
     check_like(params, grads)
     lr = check_positive("lr", lr)
     return [(W - lr * dW, b - lr * db) for (W, b), (dW, db) in zip(params, grads)]
-
-
-def _finite(params: Params) -> bool:
-    return all(np.all(np.isfinite(W)) and np.all(np.isfinite(b)) for W, b in params)
 
 
 def train(params: Params, X, y, lam: float = 0.0, lr: float = 0.5, epochs: int = 1000,
@@ -51,7 +47,7 @@ def train(params: Params, X, y, lam: float = 0.0, lr: float = 0.5, epochs: int =
     non-finite weights after any epoch, or a recorded cost that is not finite
     or above 10^6 x max(J_0, 1)), naming ``lr``, ``lam``, ``m`` and 1 - lr*lam/m.
     """
-    params = _check_params(params)
+    params = check_params(params)
     check_choice("hidden", hidden, HIDDEN)
     check_choice("output", output, OUTPUT)
     X = check_X(X, n_features=params[0][0].shape[0])
@@ -88,7 +84,7 @@ def train(params: Params, X, y, lam: float = 0.0, lr: float = 0.5, epochs: int =
     with np.errstate(over="ignore", invalid="ignore"):   # divergence is reported below, by name
         for epoch in range(1, epochs + 1):
             params = _epoch(params, X, Y, lam, lr, m, batch_size, rng, chosen, include_bias, kw)
-            ok = _finite(params)
+            ok = all_finite(params)
             total = record(epoch, params) if ok and (epoch % record_every == 0 or epoch == epochs) else None
             check_diverged(epoch, total, total0, ok, lr, lam, m)
     return params, {k: np.asarray(v, dtype=float) for k, v in hist.items()}
@@ -140,7 +136,7 @@ def train_many(params: Params, X, y, lams, lr: float = 0.5, epochs: int = 1000, 
     """
     from .network import _act, _act_grad, _out, example_losses
 
-    params = _check_params(params)
+    params = check_params(params)
     check_choice("hidden", hidden, HIDDEN)
     check_choice("output", output, OUTPUT)
     X = check_X(X, n_features=params[0][0].shape[0])
