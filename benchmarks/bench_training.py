@@ -17,8 +17,16 @@ change in the machine's load hits all alike; CPU time of the process, one thread
 * the matmul floor: the eight matrix products a step needs (3 forward, 5 backward: no gradient for
   the inputs), on arrays of the same shapes and layouts, and nothing else.
 
-Ratios are taken per round (l2lib / faster PyTorch variant, l2lib / floor) and summarized.
-Before timing, one step of each implementation from the same weights is compared.
+Ratios are taken per round (l2lib / faster PyTorch variant, l2lib / floor) and summarized, with
+the process's minor page faults and system CPU time per step. Before timing, one step of each
+implementation from the same weights is compared.
+
+Two fresh processes: one that never imports PyTorch (as the book runs l2lib) times l2lib and the
+floor; one with PyTorch times all of them. They differ in more than the import: PyTorch's own large
+allocations change the C allocator's state (glibc raises its mmap threshold when a large mapped
+block is freed), and with it how many of l2lib's (m, 64) temporaries are freshly mapped and
+page-faulted. The PyTorch ratio of the first process is estimated through the floor, the same
+computation in both: (l2lib / floor there) ÷ (PyTorch / floor in the second).
 Writes ``results/training.json``. Without PyTorch the comparison with it is skipped (the floor is
 still measured); with a CUDA build of PyTorch the script stops (it compares CPU builds).
 
@@ -27,8 +35,10 @@ Public l2lib API only: ``init_params``, ``cost_and_grads``, ``train``, ``make_mo
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import resource
+import subprocess
 import sys
 import time
 from pathlib import Path
@@ -39,7 +49,7 @@ if __name__ == "__main__":                   # run as a script: one thread, set 
         os.environ[_var] = "1"
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import machine, summary, write_result  # noqa: E402
+from common import PY, machine, summary, write_result  # noqa: E402
 
 M, SIZES, LAM, LR = 1000, [2, 64, 64, 1], 1.0, 0.5
 INSTALL_HINT = "`.venv/bin/python -m pip install -r benchmarks/requirements.txt` (PyTorch's CPU build)"
@@ -270,27 +280,47 @@ def profile(steps: int = 100) -> dict:
     return {"steps": steps, "top": rows[:15]}
 
 
+def _worker(kind: str, args) -> dict:
+    """Run :func:`measure` in a fresh process: ``numpy`` never imports PyTorch (as the book runs), ``torch`` does."""
+    env = dict(os.environ, **{v: str(THREADS) for v in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS")})
+    cmd = [PY, __file__, "--worker", kind, "--rounds", str(args.rounds), "--block", str(args.block),
+           "--train-k", str(args.train_k)]
+    out = subprocess.run(cmd, env=env, capture_output=True, text=True, check=True)
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--rounds", type=int, default=60)
     ap.add_argument("--block", type=int, default=4, help="steps per timed block")
     ap.add_argument("--train-k", type=int, default=8, help="epochs k of the L.train difference 2k - k")
+    ap.add_argument("--worker", choices=["numpy", "torch"], help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
+    if args.worker:
+        res = measure(args.rounds, args.block, args.train_k, with_torch=args.worker == "torch")
+        if args.worker == "numpy":
+            res["profile"] = profile()
+        print(json.dumps(res))
+        return 0
     reason, status = torch_status()
     if status:
         print(f"training benchmark stopped: {reason}", file=sys.stderr)
         return status
-    res = measure(args.rounds, args.block, args.train_k, with_torch=reason is None)
-    res.update({"m": M, "sizes": SIZES, "lam": LAM, "lr": LR, "threads": THREADS, "profile": profile(),
-                "torch_skipped": reason, "torch_how": INSTALL_HINT if reason else None, "machine": machine()})
+    procs = {"numpy": _worker("numpy", args)}
+    if reason is None:
+        procs["torch"] = _worker("torch", args)
+    res = {"processes": procs, "m": M, "sizes": SIZES, "lam": LAM, "lr": LR, "threads": THREADS,
+           "rounds": args.rounds, "block": args.block, "train_k": args.train_k,
+           "torch_skipped": reason, "torch_how": INSTALL_HINT if reason else None, "machine": machine()}
     write_result("training", res)
-    c = res["cpu_seconds"]
-    for name, s in c.items():
-        print(f"{name:20s} {1e3 * s['median']:.3f} ms per step (CPU, median)")
-    for name, rat in res["ratios"].items():
-        if name != "torch_vs_floor":
-            print(f"{name}: / faster PyTorch {rat['torch']['median']:.2f}" if "torch" in rat else name, end="")
-            print(f", / matmul floor {rat['floor']['median']:.2f}")
+    for kind, r in procs.items():
+        for name, s in r["cpu_seconds"].items():
+            print(f"[{kind} process] {name:20s} {1e3 * s['median']:.3f} ms per step (CPU, median), "
+                  f"{r['minor_faults'][name]['median']:.0f} page faults")
+        for name in ("l2lib_step", "l2lib_train_epoch"):
+            rat = r["ratios"][name]
+            print(f"[{kind} process] {name}: / matmul floor {rat['floor']['median']:.2f}"
+                  + (f", / faster PyTorch {rat['torch']['median']:.2f}" if "torch" in rat else ""))
     return 0
 
 
