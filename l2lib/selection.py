@@ -290,7 +290,7 @@ def validation_curve(X, y, lams, splits, hidden_sizes: Sequence[int] = (8,), lr:
     -------
     ValidationCurve with arrays of shape (n_splits, n_lams).
     """
-    from .train import train_many
+    from .training import train_many
 
     X = check_X(X)
     y = np.asarray(y)
