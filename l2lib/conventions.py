@@ -13,10 +13,10 @@ number of training examples:
 Every other library or text writes the penalty differently. Each function
 below converts the book's λ to one of them; :data:`CONVENTIONS` collects them
 with their inverses, so :func:`from_book` and :func:`to_book` work for any
-key. The update rules of the frameworks are re-implemented in numpy
-(``*_step`` functions) from their documentation, so that
-:func:`check_conversion` can show, for each convention, that one step with the
-converted value equals one step of the book.
+key. :func:`check_conversion` shows, for each convention, that one step with
+the converted value equals one step of the book, using the frameworks' update
+rules re-implemented in :mod:`l2lib.frameworks`; :func:`conversion_table`
+collects the values and the checks. The live converter is :mod:`l2lib.converter`.
 
 Keys: ``book``, ``d2l``, ``torch_sgd``, ``torch_adam``, ``torch_adamw``,
 ``keras_l2``, ``sklearn_mlp_sgd``, ``sklearn_mlp_lbfgs``, ``sklearn_logreg``,
@@ -24,21 +24,20 @@ Keys: ``book``, ``d2l``, ``torch_sgd``, ``torch_adam``, ``torch_adamw``,
 """
 from __future__ import annotations
 
-import html as _html
-import json
 import math
-from importlib import resources
+from html import escape
 from typing import Callable, NamedTuple
 
 import numpy as np
 
-from ._validate import _msg, check_choice, check_int, check_lam, check_positive, check_real
+from ._validate import _msg, check_choice, check_int, check_lam, check_positive, check_real, check_rng
+from . import frameworks
 
 __all__ = ["d2l_lambda", "torch_sgd_weight_decay", "torch_adam_weight_decay", "torch_adamw_weight_decay",
            "keras_l2", "sklearn_mlp_alpha", "sklearn_logreg_C", "decoupled_decay", "Convention",
-           "CONVENTIONS", "from_book", "to_book", "book_step", "torch_sgd_step", "torch_adam_step",
-           "d2l_sgd_step", "keras_sgd_step", "sklearn_mlp_sgd_step", "decoupled_step", "logreg_C_minimizer",
-           "check_conversion", "fmt4", "ConversionTable", "conversion_table", "Converter", "converter"]
+           "CONVENTIONS", "from_book", "to_book", "check_conversion", "fmt4", "ConversionTable",
+           "conversion_table"]
+
 
 
 # ----------------------------------------------------------------- conversions
@@ -263,116 +262,6 @@ def to_book(value: float, convention: str, m: int | None = None, lr: float | Non
     return float(CONVENTIONS[key].to_book(value, m, lr, B))
 
 
-# ------------------------------------------------- the frameworks' updates in numpy
-# Flat parameter vectors: theta (n,), grad (n,) = gradient of the *data* term (mean
-# over the batch), mask (n,) True on the entries a framework decays (the weights;
-# l2lib.weight_mask gives it for a network). mask=None means every entry.
-def _mask(theta: np.ndarray, mask) -> np.ndarray:
-    return np.ones(theta.shape, dtype=bool) if mask is None else np.asarray(mask, dtype=bool)
-
-
-def book_step(theta, grad, lam: float, m: int, lr: float, mask=None) -> np.ndarray:
-    r"""The book's step :math:`\theta \leftarrow \theta - \eta(g + \frac{\lambda}{m}\,\mathbb 1_W\theta)`."""
-    theta = np.asarray(theta, dtype=float)
-    return theta - lr * (np.asarray(grad) + (check_lam(lam) / check_int("m", m)) * _mask(theta, mask) * theta)
-
-
-def torch_sgd_step(theta, grad, lr: float, weight_decay: float = 0.0, mask=None, momentum: float = 0.0,
-                   dampening: float = 0.0, nesterov: bool = False, buf=None):
-    r"""One step of ``torch.optim.SGD`` as documented; returns ``(theta, buf)``.
-
-    .. math:: g \leftarrow g + wd\,\theta;\quad b \leftarrow \mu b + (1-\tau) g\ (b = g \text{ at the first step});
-              \quad g \leftarrow g + \mu b \text{ (Nesterov) or } b;\quad \theta \leftarrow \theta - \eta g.
-
-    ``mask`` marks the parameters of the group that has ``weight_decay``;
-    ``buf=None`` is the first step.
-    """
-    theta = np.asarray(theta, dtype=float)
-    g = np.asarray(grad, dtype=float) + weight_decay * _mask(theta, mask) * theta
-    if momentum:
-        buf = g.copy() if buf is None else momentum * buf + (1 - dampening) * g
-        g = g + momentum * buf if nesterov else buf
-    return theta - lr * g, buf
-
-
-def torch_adam_step(theta, grad, state=None, lr: float = 1e-3, weight_decay: float = 0.0,
-                    decoupled: bool = False, mask=None, betas: tuple[float, float] = (0.9, 0.999),
-                    eps: float = 1e-8):
-    r"""One step of ``torch.optim.Adam`` (``decoupled=False``) or ``torch.optim.AdamW`` (``True``).
-
-    Adam: :math:`g \leftarrow g + wd\,\theta`. AdamW: :math:`\theta \leftarrow \theta - \eta\,wd\,\theta`.
-    Then :math:`m_t = \beta_1 m + (1-\beta_1)g`, :math:`v_t = \beta_2 v + (1-\beta_2)g^2`,
-    :math:`\theta \leftarrow \theta - \eta\,\hat m_t/(\sqrt{\hat v_t} + \epsilon)` with the
-    bias corrections :math:`\hat m_t = m_t/(1-\beta_1^t)`, :math:`\hat v_t = v_t/(1-\beta_2^t)`.
-    ``state`` is ``(m, v, t)`` (``None`` before the first step); returns ``(theta, state)``.
-    """
-    theta = np.asarray(theta, dtype=float)
-    g = np.asarray(grad, dtype=float)
-    decay = weight_decay * _mask(theta, mask) * theta
-    if decoupled:
-        theta = theta - lr * decay
-    else:
-        g = g + decay
-    m1, v, t = state if state is not None else (np.zeros_like(theta), np.zeros_like(theta), 0)
-    t += 1
-    m1 = betas[0] * m1 + (1 - betas[0]) * g
-    v = betas[1] * v + (1 - betas[1]) * g * g
-    step = (m1 / (1 - betas[0] ** t)) / (np.sqrt(v / (1 - betas[1] ** t)) + eps)
-    return theta - lr * step, (m1, v, t)
-
-
-def d2l_sgd_step(theta, grad, lr: float, wd: float, mask=None) -> np.ndarray:
-    r"""D2L's weight-decay step in its decay-factor form: :math:`w \leftarrow (1 - \eta\lambda')w - \eta g`, biases plain."""
-    theta = np.asarray(theta, dtype=float)
-    return (1 - lr * wd * _mask(theta, mask)) * theta - lr * np.asarray(grad)
-
-
-def keras_sgd_step(theta, grad, lr: float, l2: float, mask=None) -> np.ndarray:
-    r"""Plain SGD on the mean loss plus Keras's :math:`l_2\sum w^2`: :math:`\theta - \eta(g + 2 l_2\,\mathbb 1_W\theta)`."""
-    theta = np.asarray(theta, dtype=float)
-    return theta - lr * (np.asarray(grad) + 2 * l2 * _mask(theta, mask) * theta)
-
-
-def sklearn_mlp_sgd_step(theta, grad, lr: float, alpha: float, n_batch: int, mask=None) -> np.ndarray:
-    r"""scikit-learn's MLP gradient on a batch of :math:`n` samples, then a plain SGD step.
-
-    scikit-learn computes :math:`(\sum_{\text{batch}}\nabla L + \alpha W)/n`, i.e.
-    :math:`g + \alpha W/n` with :math:`g` the batch-mean data gradient; intercepts
-    get :math:`g` only. (Its ``SGDOptimizer`` with ``momentum=0`` then moves
-    :math:`\theta - \eta\,\cdot`.)
-    """
-    theta = np.asarray(theta, dtype=float)
-    return theta - lr * (np.asarray(grad) + alpha * _mask(theta, mask) * theta / check_int("n_batch", n_batch))
-
-
-def decoupled_step(theta, grad, lr: float, d: float, mask=None) -> np.ndarray:
-    r"""The plain step, then subtract the fraction ``d`` of the weight: :math:`\theta - \eta g - d\,\mathbb 1_W\theta`."""
-    theta = np.asarray(theta, dtype=float)
-    return theta - lr * np.asarray(grad) - d * _mask(theta, mask) * theta
-
-
-def logreg_C_minimizer(X, y, C: float, iters: int = 50) -> tuple[np.ndarray, float]:
-    r"""Minimize scikit-learn's :math:`\frac12\lVert w\rVert^2 + C\sum_i L^{(i)}(w, b)` (binary cross-entropy) by Newton's method.
-
-    Returns ``(w, b)`` with ``w`` of shape (n_features,); the intercept is not
-    penalized. Used to show that this minimizer is the book's with λ = 1/C.
-    """
-    from .network import sigmoid
-
-    X = np.asarray(X, dtype=float)
-    y = np.asarray(y, dtype=float)
-    C = check_positive("C", C)
-    A = np.c_[X, np.ones(len(X))]                       # last column: the intercept
-    reg = np.r_[np.ones(X.shape[1]), 0.0]               # ½‖w‖², not the intercept
-    theta = np.zeros(A.shape[1])
-    for _ in range(check_int("iters", iters)):
-        p = sigmoid(A @ theta)
-        grad = reg * theta + C * A.T @ (p - y)
-        hess = np.diag(reg) + C * (A.T * (p * (1 - p))) @ A + 1e-12 * np.eye(len(theta))
-        theta = theta - np.linalg.solve(hess, grad)
-    return theta[:-1], float(theta[-1])
-
-
 # ------------------------------------------------------- one step, both ways
 def check_conversion(convention: str, lam: float = 3.0, m: int = 40, lr: float = 0.1,
                      batch_size: int = 8, rng=0) -> float:
@@ -390,7 +279,6 @@ def check_conversion(convention: str, lam: float = 3.0, m: int = 40, lr: float =
       minimizer of a logistic regression — zero when the minimizers coincide;
     * every other key: one minibatch step.
     """
-    from ._validate import check_rng
     from .network import flatten, init_params, unflatten, weight_mask
     from .penalty import cost_and_grads
 
@@ -404,7 +292,7 @@ def check_conversion(convention: str, lam: float = 3.0, m: int = 40, lr: float =
     if key == "sklearn_logreg":
         if lam == 0:
             raise ValueError(_msg("lam", "positive for 'sklearn_logreg' (C = 1/λ must be finite)", lam))
-        w, b = logreg_C_minimizer(X, y, value)
+        w, b = frameworks.logreg_C_minimizer(X, y, value)
         _, g = cost_and_grads([(w[:, None], np.array([b]))], X, y, lam, output="sigmoid")
         return float(np.max(np.abs(flatten(g))))
     params = init_params([3, 4, 1], rng=rng)
@@ -418,28 +306,28 @@ def check_conversion(convention: str, lam: float = 3.0, m: int = 40, lr: float =
     g = grads(theta, 0.0)
     book = theta - lr * grads(theta, lam)               # l2lib's own regularized gradient
     if key == "torch_sgd":
-        t1, buf = torch_sgd_step(theta, g, lr, value, mask, momentum=0.9)
-        t2, _ = torch_sgd_step(t1, grads(t1, 0.0), lr, value, mask, momentum=0.9, buf=buf)
+        t1, buf = frameworks.torch_sgd_step(theta, g, lr, value, mask, momentum=0.9)
+        t2, _ = frameworks.torch_sgd_step(t1, grads(t1, 0.0), lr, value, mask, momentum=0.9, buf=buf)
         v1 = grads(theta, lam)
         b1 = theta - lr * v1
         b2 = b1 - lr * (0.9 * v1 + grads(b1, lam))      # heavy ball on the book's cost
         return float(np.max(np.abs(t2 - b2)))
     if key in ("torch_adam", "torch_adamw"):
         if key == "torch_adamw":
-            a_wd, _ = torch_adam_step(theta, g, None, lr, value, True, mask)
-            a_0, _ = torch_adam_step(theta, g, None, lr, 0.0, True, mask)
+            a_wd, _ = frameworks.torch_adam_step(theta, g, None, lr, value, True, mask)
+            a_0, _ = frameworks.torch_adam_step(theta, g, None, lr, 0.0, True, mask)
             return float(np.max(np.abs((a_wd - a_0) - (book - (theta - lr * g)))))
-        t1, s1 = torch_adam_step(theta, g, None, lr, value, False, mask)
-        t2, _ = torch_adam_step(t1, grads(t1, 0.0), s1, lr, value, False, mask)
-        b1, r1 = torch_adam_step(theta, grads(theta, lam), None, lr)
-        b2, _ = torch_adam_step(b1, grads(b1, lam), r1, lr)
+        t1, s1 = frameworks.torch_adam_step(theta, g, None, lr, value, False, mask)
+        t2, _ = frameworks.torch_adam_step(t1, grads(t1, 0.0), s1, lr, value, False, mask)
+        b1, r1 = frameworks.torch_adam_step(theta, grads(theta, lam), None, lr)
+        b2, _ = frameworks.torch_adam_step(b1, grads(b1, lam), r1, lr)
         return float(np.max(np.abs(t2 - b2)))
-    step = {"book": lambda: book_step(theta, g, value, m, lr, mask),
-            "d2l": lambda: d2l_sgd_step(theta, g, lr, value, mask),
-            "keras_l2": lambda: keras_sgd_step(theta, g, lr, value, mask),
-            "sklearn_mlp_sgd": lambda: sklearn_mlp_sgd_step(theta, g, lr, value, n, mask),
-            "sklearn_mlp_lbfgs": lambda: sklearn_mlp_sgd_step(theta, g, lr, value, n, mask),
-            "decoupled": lambda: decoupled_step(theta, g, lr, value, mask)}[key]()
+    step = {"book": lambda: frameworks.book_step(theta, g, value, m, lr, mask),
+            "d2l": lambda: frameworks.d2l_sgd_step(theta, g, lr, value, mask),
+            "keras_l2": lambda: frameworks.keras_sgd_step(theta, g, lr, value, mask),
+            "sklearn_mlp_sgd": lambda: frameworks.sklearn_mlp_sgd_step(theta, g, lr, value, n, mask),
+            "sklearn_mlp_lbfgs": lambda: frameworks.sklearn_mlp_sgd_step(theta, g, lr, value, n, mask),
+            "decoupled": lambda: frameworks.decoupled_step(theta, g, lr, value, mask)}[key]()
     return float(np.max(np.abs(step - book)))
 
 
@@ -469,7 +357,8 @@ class ConversionTable(NamedTuple):
     batch_size: int
     rows: list
 
-    def _text(self, checks: bool = True) -> str:
+    def text(self, checks: bool = True) -> str:
+        """The table as fixed-width text, with or without the two columns of the check."""
         head = f"book λ = {fmt4(self.lam)}, m = {self.m}, η = {fmt4(self.lr)}, B = {self.batch_size}"
         cols = ["where", "parameter", "formula", "value"] + (["checked on", "result"] if checks else [])
         width = [32, 13, 7, 8, 24, 12]
@@ -481,10 +370,11 @@ class ConversionTable(NamedTuple):
         return "\n".join(lines)
 
     def __repr__(self) -> str:
-        return self._text()
+        return self.text()
 
-    def _repr_html_(self) -> str:
-        e = _html.escape
+    def html(self) -> str:
+        """The table as an HTML ``<table>`` with a caption; the check columns only when the rows have checks."""
+        e = escape
         checks = any(r["checked_on"] for r in self.rows)
         extra = lambda r: f"<td>{e(r['checked_on'])}</td><td>{e(r['check'])}</td>" if checks else ""  # noqa: E731
         body = "".join(f"<tr><th scope='row'>{e(r['where'])}</th><td><code>{e(r['parameter'])}</code></td>"
@@ -494,6 +384,9 @@ class ConversionTable(NamedTuple):
         return (f"<table class='l2-conv-table'><caption>The book's λ = {e(fmt4(self.lam))} with m = {self.m}, "
                 f"η = {e(fmt4(self.lr))}, B = {self.batch_size}, in every convention</caption>"
                 f"<thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>")
+
+    def _repr_html_(self) -> str:
+        return self.html()
 
 
 def conversion_table(lam: float, m: int, lr: float, batch_size: int, check: bool = True) -> ConversionTable:
@@ -520,100 +413,3 @@ def conversion_table(lam: float, m: int, lr: float, batch_size: int, check: bool
         rows.append({"key": key, "where": c.where, "parameter": c.parameter, "formula": c.formula,
                      "value": value, "checked_on": c.check if check else "", "check": mark, "note": c.note})
     return ConversionTable(lam, m, lr, batch_size, rows)
-
-
-# ------------------------------------------------------------ the live converter
-_INPUTS = (("lam", "λ (this book)", "0", "any"), ("m", "m (training examples)", "1", "1"),
-           ("lr", "η (learning rate)", "0", "any"), ("B", "B (minibatch size)", "1", "1"))
-
-# The converter's script, shipped as package data; %(formulas)s is replaced by the JS formulas.
-_CONV_JS = resources.files(__package__).joinpath("static/converter.js").read_text(encoding="utf-8")
-
-
-class Converter:
-    """Enter λ, m, η and B; read every framework's value. See :func:`converter`."""
-
-    def __init__(self, lam: float, m: int, lr: float, batch_size: int):
-        self.lam = check_lam(lam)
-        self.m = check_int("m", m)
-        self.lr = check_positive("lr", lr)
-        self.batch_size = check_int("batch_size", batch_size, 1, self.m)
-        self._widget = None
-
-    def values(self) -> dict[str, float]:
-        """Every convention's value for the current inputs, by key."""
-        return {k: from_book(self.lam, k, m=self.m, lr=self.lr, batch_size=self.batch_size) for k in CONVENTIONS}
-
-    def __repr__(self) -> str:
-        return conversion_table(self.lam, self.m, self.lr, self.batch_size, check=False)._text(checks=False)
-
-    def html(self) -> str:
-        """Self-contained HTML: labelled inputs, a table of outputs and inline JavaScript, no outside requests.
-
-        The root element has class ``l2-converter``; inputs carry ``data-l2-input``
-        (``lam``, ``m``, ``lr``, ``B``) and output cells ``data-l2-output`` (the
-        convention keys). The script recomputes every :attr:`Convention.js` formula
-        in the browser on each input.
-        """
-        e = _html.escape
-        start = {"lam": self.lam, "m": self.m, "lr": self.lr, "B": self.batch_size}
-        fields = "".join(
-            f'<label style="margin-right:1em">{e(text)} <input type="number" data-l2-input="{k}" '
-            f'value="{e(fmt4(start[k]))}" min="{lo}" step="{step}" style="width:7em"></label>'
-            for k, text, lo, step in _INPUTS)
-        vals = self.values()
-        rows = "".join(f"<tr><th scope='row'>{e(c.where)}</th><td><code>{e(c.parameter)}</code></td>"
-                       f"<td>{e(c.formula)}</td><td data-l2-output='{k}'>{e(fmt4(vals[k]))}</td></tr>"
-                       for k, c in CONVENTIONS.items())
-        formulas = "{" + ",".join(f"{json.dumps(k)}:function(lam,m,lr,B){{return {c.js};}}"
-                                  for k, c in CONVENTIONS.items()) + "}"
-        return (f'<div class="l2-converter"><div class="l2-conv-inputs">{fields}</div>'
-                f'<table class="l2-conv-table"><caption>The same L2 strength in every convention</caption>'
-                f"<thead><tr><th scope='col'>where</th><th scope='col'>parameter</th><th scope='col'>formula</th>"
-                f"<th scope='col'>value</th></tr></thead><tbody>{rows}</tbody></table>"
-                f'<p class="l2-conv-status" role="status" aria-live="polite"></p>'
-                f"<script>{_CONV_JS % {'formulas': formulas}}</script></div>")
-
-    def widget(self):
-        """The ipywidgets version: four number boxes and an HTML table recomputed in Python on every change."""
-        if self._widget is not None:
-            return self._widget
-        import ipywidgets as w
-
-        boxes = {"lam": w.BoundedFloatText(value=self.lam, min=0.0, max=1e12, description="λ"),
-                 "m": w.BoundedIntText(value=self.m, min=1, max=10**9, description="m"),
-                 "lr": w.BoundedFloatText(value=self.lr, min=1e-12, max=1e6, description="η"),
-                 "B": w.BoundedIntText(value=self.batch_size, min=1, max=10**9, description="B")}
-        out = w.HTML(conversion_table(self.lam, self.m, self.lr, self.batch_size, check=False)._repr_html_())
-
-        def update(_change=None) -> None:
-            try:
-                t = conversion_table(boxes["lam"].value, boxes["m"].value, boxes["lr"].value, boxes["B"].value,
-                                     check=False)
-                out.value = t._repr_html_()
-            except (TypeError, ValueError) as err:
-                out.value = f"<p role='status'>{_html.escape(str(err))}</p>"
-
-        for b in boxes.values():
-            b.observe(update, names="value")
-        self._widget = w.VBox([w.HBox(list(boxes.values())), out])
-        return self._widget
-
-    def _repr_mimebundle_(self, include=None, exclude=None):
-        from .slider import in_kernel
-
-        bundle = {"text/plain": repr(self), "text/html": self.html()}
-        if in_kernel():
-            bundle.update(self.widget()._repr_mimebundle_())
-            bundle["text/plain"] = repr(self)
-        return bundle
-
-
-def converter(lam: float = 1.0, m: int = 100, lr: float = 0.1, batch_size: int = 32) -> Converter:
-    """A live converter: number boxes for λ, m, η and B and a table of every framework's value.
-
-    In a Jupyter kernel it is an ipywidgets form computed by :func:`from_book`; on
-    a static page (and in the stored notebook) it is self-contained HTML whose
-    inline JavaScript evaluates the same formulas (:attr:`Convention.js`).
-    """
-    return Converter(lam, m, lr, batch_size)

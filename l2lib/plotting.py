@@ -10,8 +10,12 @@ from .network import predict_proba
 
 __all__ = ["OKABE_ITO", "CLASS_COLORS", "CLASS_MARKERS", "figure", "grid_2d", "plot_data", "plot_boundary"]
 
+#: The eight Okabe–Ito colours (orange, sky blue, bluish green, yellow, blue, vermillion, reddish
+#: purple, black), distinguishable with the common colour-vision deficiencies.
 OKABE_ITO = ("#E69F00", "#56B4E9", "#009E73", "#F0E442", "#0072B2", "#D55E00", "#CC79A7", "#000000")
+#: Colour of class 0, 1 and 2 in :func:`plot_data` (Okabe–Ito blue, vermillion, bluish green).
 CLASS_COLORS = ("#0072B2", "#D55E00", "#009E73")
+#: Marker of class 0, 1 and 2 in :func:`plot_data`, so classes differ without colour too.
 CLASS_MARKERS = ("o", "s", "^")
 
 

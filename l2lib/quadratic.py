@@ -45,23 +45,23 @@ __all__ = ["Quadratic", "Shrinkage", "GradientParts", "make_quadratic", "least_s
 
 class Quadratic(NamedTuple):
     r"""A quadratic data loss :math:`f^* + \tfrac12 (w-w^*)^\top H (w-w^*)`."""
-    H: np.ndarray        # (n, n) symmetric positive definite Hessian
-    w_star: np.ndarray   # (n,) unregularized optimum
-    f_star: float = 0.0  # data loss at w_star
+    H: np.ndarray        #: (n, n) symmetric positive definite Hessian.
+    w_star: np.ndarray   #: (n,) unregularized optimum.
+    f_star: float = 0.0  #: Data loss at ``w_star``.
 
 
 class Shrinkage(NamedTuple):
     """Eigen-decomposition of ``H`` and the shrink factor of each eigen-direction."""
-    curvatures: np.ndarray  # (n,) eigenvalues h_i of H, ascending
-    directions: np.ndarray  # (n, n) orthonormal eigenvectors of H, one per column
-    factors: np.ndarray     # alpha.shape + (n,): h_i / (h_i + alpha)
+    curvatures: np.ndarray  #: (n,) eigenvalues :math:`h_i` of ``H``, ascending.
+    directions: np.ndarray  #: (n, n) orthonormal eigenvectors of ``H``, one per column.
+    factors: np.ndarray     #: ``alpha.shape + (n,)``: the shrink factors :math:`h_i/(h_i+\alpha)`.
 
 
 class GradientParts(NamedTuple):
     r"""The regularized gradient split into its two terms, each of shape ``(..., n)``."""
-    data: np.ndarray     # H (w - w*)
-    penalty: np.ndarray  # alpha * w
-    total: np.ndarray    # data + penalty
+    data: np.ndarray     #: The data term :math:`H(w - w^*)`.
+    penalty: np.ndarray  #: The penalty term :math:`\alpha w`.
+    total: np.ndarray    #: Their sum, the gradient of the regularized loss.
 
 
 # ----------------------------------------------------------------- validation
@@ -121,11 +121,17 @@ def make_quadratic(curvatures, angle: float = 0.0, w_star=(1.0, 1.0), f_star: fl
 
     Parameters
     ----------
-    curvatures : (2,) positive floats ``(h_1, h_2)``.
-    angle : float, rotation of the eigenvectors in radians.
-    w_star : (2,) the unregularized optimum.
-    f_star : float, the loss at ``w_star``.
+    curvatures : tuple of float
+        The two eigenvalues ``(h_1, h_2)``, both positive.
+    angle : float
+        Rotation of the eigenvectors, in radians.
+    w_star : tuple of float
+        The unregularized optimum, shape (2,).
+    f_star : float
+        The loss at ``w_star``.
 
+    Examples
+    --------
     >>> q = make_quadratic((2.0, 0.5), w_star=(1.0, 1.0))
     >>> q.H.tolist()
     [[2.0, 0.0], [0.0, 0.5]]
@@ -159,9 +165,15 @@ def least_squares_quadratic(X, y, center: bool = True) -> Quadratic:
 
     Parameters
     ----------
-    X : (m, n) inputs, one example per row.
-    y : (m,) real targets.
+    X : array
+        Inputs, shape (m, n), one example per row.
+    y : array
+        Real targets, shape (m,).
+    center : bool
+        Minimize out an unpenalized bias (``True``), or fit without a bias.
 
+    Examples
+    --------
     >>> q = least_squares_quadratic([[0.0], [1.0], [2.0]], [1.0, 3.0, 5.0])
     >>> round(float(q.w_star[0]), 12), round(q.f_star, 12)
     (2.0, 0.0)
@@ -301,10 +313,23 @@ def plot_compromise(q: Quadratic, w_tilde, grid, path=None, ax=None, levels: int
 
     Parameters
     ----------
-    q : the quadratic.
-    w_tilde : (2,) the regularized optimum to mark.
-    grid : ``(xx, yy, F)``: a meshgrid and the data loss on it (shape of ``xx``).
-    path : (k, 2) optional, the optimum over a grid of α.
+    q : Quadratic
+        The quadratic, with two parameters.
+    w_tilde : array
+        The regularized optimum to mark, shape (2,).
+    grid : tuple
+        ``(xx, yy, F)``: a meshgrid and the data loss on it (each of the shape of ``xx``).
+    path : array, optional
+        The optimum over a grid of α, shape (k, 2).
+    ax : matplotlib.axes.Axes, optional
+        The axes to draw on (default: the current axes).
+    levels : int
+        Number of data-loss contours drawn.
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+        The axes drawn on.
     """
     import matplotlib.pyplot as plt
 

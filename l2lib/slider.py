@@ -132,7 +132,7 @@ class FrameViewer:
     def html(self) -> str:
         """Self-contained HTML (frames as data URIs, inline JavaScript) for pages without a kernel.
 
-        It also carries a one-line note, :meth:`_note`, for where the JavaScript does not run: a
+        It also carries a one-line note for where the JavaScript does not run: a
         stored notebook opened in JupyterLab before its cells ran shows this output sanitized (no
         script, controls disabled), so the note tells the reader how to make the figure live.
         The JavaScript removes the note first thing, so a page where the frames swap (the
@@ -355,6 +355,13 @@ def interactive_figure(render: Callable[..., object], controls: dict[str, Sequen
         Display names of the controls (default: the names themselves).
     initial : dict, optional
         Starting values (default: the first value of each control).
+    dpi : int
+        Resolution of the PNG frames, in dots per inch.
+
+    Returns
+    -------
+    FrameViewer
+        The frames with their controls: live widgets in a kernel, HTML and JavaScript on a page.
     """
     if not callable(render):
         raise TypeError(f"The 'render' parameter must be a callable returning a matplotlib Figure. "

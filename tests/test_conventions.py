@@ -1,12 +1,13 @@
-"""Tests for l2lib.conventions: every conversion proved by computing both sides independently.
+"""Tests for l2lib.conventions and l2lib.frameworks: every conversion proved by computing both sides independently.
 
 The framework side is written here from each framework's *documented* loss or
 update rule, in numpy only: a loss as the framework writes it, differentiated by
 central finite differences (no hand-derived penalty gradient), or the update
 algorithm of the PyTorch documentation typed out again. The book side is
 l2lib's regularized cost and gradient (:func:`l2lib.cost_and_grads`). Neither
-side calls the ``*_step`` functions or the formulas of the module under test,
-except the conversion being tested.
+side calls the ``*_step`` functions of l2lib.frameworks or the formulas of
+l2lib.conventions, except the conversion being tested; the ``*_step``
+functions are then tested against the algorithms typed out here.
 """
 import math
 
@@ -15,6 +16,7 @@ import pytest
 
 import l2lib as L
 from l2lib import conventions as C
+from l2lib import frameworks as F
 
 LAM, M, LR, B = 3.0, 40, 0.1, 8
 
@@ -273,7 +275,7 @@ def test_logistic_regression_C_has_the_book_minimizer(m):
     assert np.max(np.abs(L.flatten(g))) < 1e-10
     _, g_wrong = L.cost_and_grads(params, X, y, lam * m)          # "C = 1/λ with a mean loss" misread as λ/m
     assert np.max(np.abs(L.flatten(g_wrong))) > 1e-3
-    w, b = C.logreg_C_minimizer(X, y, C.sklearn_logreg_C(lam))
+    w, b = F.logreg_C_minimizer(X, y, C.sklearn_logreg_C(lam))
     np.testing.assert_allclose(np.r_[w, b], th, atol=1e-10)
 
 
@@ -286,21 +288,21 @@ def test_module_steps_equal_the_documented_algorithms(problem):
         ref = torch_sgd(theta, grads, LR, np.where(mask, 0.05, 0.0), momentum=0.8, dampening=damp, nesterov=nesterov)
         p, buf = theta, None
         for t in range(3):
-            p, buf = C.torch_sgd_step(p, grads(p), LR, 0.05, mask, momentum=0.8, dampening=damp,
+            p, buf = F.torch_sgd_step(p, grads(p), LR, 0.05, mask, momentum=0.8, dampening=damp,
                                       nesterov=nesterov, buf=buf)
             np.testing.assert_allclose(p, ref[t], atol=1e-13)
     for decoupled in (False, True):
         ref = torch_adam(theta, grads, 0.01, np.where(mask, 0.1, 0.0), decoupled)
         p, state = theta, None
         for _ in range(3):
-            p, state = C.torch_adam_step(p, grads(p), state, 0.01, 0.1, decoupled, mask)
+            p, state = F.torch_adam_step(p, grads(p), state, 0.01, 0.1, decoupled, mask)
         np.testing.assert_allclose(p, ref, atol=1e-13)
     g = grads(theta)
-    np.testing.assert_allclose(C.keras_sgd_step(theta, g, LR, 0.2, mask), theta - LR * (g + 0.4 * mask * theta))
-    np.testing.assert_allclose(C.sklearn_mlp_sgd_step(theta, g, LR, 0.6, 3, mask), theta - LR * (g + 0.2 * mask * theta))
-    np.testing.assert_allclose(C.d2l_sgd_step(theta, g, LR, 0.2, mask), theta - LR * (g + 0.2 * mask * theta))
-    np.testing.assert_allclose(C.decoupled_step(theta, g, LR, 0.2, mask), theta - LR * g - 0.2 * mask * theta)
-    np.testing.assert_allclose(C.book_step(theta, g, LAM, M, LR, mask), book_step(theta, params, X[:B], y[:B]))
+    np.testing.assert_allclose(F.keras_sgd_step(theta, g, LR, 0.2, mask), theta - LR * (g + 0.4 * mask * theta))
+    np.testing.assert_allclose(F.sklearn_mlp_sgd_step(theta, g, LR, 0.6, 3, mask), theta - LR * (g + 0.2 * mask * theta))
+    np.testing.assert_allclose(F.d2l_sgd_step(theta, g, LR, 0.2, mask), theta - LR * (g + 0.2 * mask * theta))
+    np.testing.assert_allclose(F.decoupled_step(theta, g, LR, 0.2, mask), theta - LR * g - 0.2 * mask * theta)
+    np.testing.assert_allclose(F.book_step(theta, g, LAM, M, LR, mask), book_step(theta, params, X[:B], y[:B]))
 
 
 @pytest.mark.parametrize("key", [k for k in C.CONVENTIONS if k != "book"])
@@ -325,8 +327,11 @@ def test_conversion_table_rows_values_and_checks():
     text = repr(t)
     assert text.splitlines()[0] == "book λ = 3.16, m = 100, η = 0.5, B = 20"
     assert "0.0158" in text and "0.632" in text and "0.3165" in text
-    html = t._repr_html_()
+    html = t.html()
     assert html.count("<tr>") == len(C.CONVENTIONS) + 1 and "scope='col'" in html
+    assert t._repr_html_() == html and "checked on" in html
+    short = t.text(checks=False)
+    assert "equal" not in short and "checked on" not in short and "0.632" in short
     assert all(r["check"] == "—" for r in C.conversion_table(0.0, 10, 0.1, 5, check=False).rows)
 
 
@@ -335,34 +340,16 @@ def test_fmt4_examples():
         ["3.16", "0.0316", "1e-5", "1.235e5", "-0.5", "∞"]
 
 
-# --------------------------------------------------------------- the converter
-def test_converter_html_is_self_contained_and_labelled():
-    h = C.converter(3.16, 100, 0.5, 20).html()
-    assert h.startswith('<div class="l2-converter">')
-    assert "http" not in h and "src=" not in h and "<link" not in h            # no outside request
-    order = [h.index(f'data-l2-input="{k}"') for k in ("lam", "m", "lr", "B")]
-    assert order == sorted(order)                                            # λ comes first
-    assert h.count("<label") == 4 and h.count("<input") == 4
-    for key in C.CONVENTIONS:
-        value = C.fmt4(C.from_book(3.16, key, m=100, lr=0.5, batch_size=20))
-        assert f"data-l2-output='{key}'>{value}</td>" in h
-    assert "l2-frames" not in h
+def test_every_public_name_has_one_home():
+    """conventions, frameworks and converter share no public name, and each defines what it lists."""
+    import l2lib.converter
+    import l2lib.frameworks
 
-
-def test_converter_widget_recomputes_in_python():
-    conv = C.converter(3.16, 100, 0.5, 20)
-    boxes, out = conv.widget().children[0].children, conv.widget().children[1]
-    assert "0.0316" in out.value
-    boxes[0].value = 31.6                                         # λ
-    assert "<td>0.316</td>" in out.value and "<td>0.0316</td>" not in out.value
-    boxes[3].value = 500                                          # B > m
-    assert "batch_size" in out.value
-    bundle = conv._repr_mimebundle_()
-    assert set(bundle) == {"text/plain", "text/html"}             # no kernel here: no widget view
-
-
-def test_converter_bad_input():
-    with pytest.raises(ValueError, match="'batch_size'"):
-        C.converter(1.0, 10, 0.1, 11)
-    with pytest.raises(ValueError, match="'lr'"):
-        C.converter(1.0, 10, 0.0, 5)
+    modules = [C, F, l2lib.converter]
+    for mod in modules:
+        for name in mod.__all__:
+            obj = getattr(mod, name)
+            assert getattr(obj, "__module__", mod.__name__) == mod.__name__, f"{mod.__name__}.{name}"
+    names = [n for mod in modules for n in mod.__all__]
+    assert len(names) == len(set(names))
+    assert not hasattr(C, "torch_sgd_step") and not hasattr(C, "converter") and not hasattr(F, "from_book")

@@ -14,14 +14,32 @@
    (sphinx-book-theme's header dropdown) lists both, next to the page's own ``.ipynb``/``.md``.
 4. Links in ``html.extra_footer`` (_config.yml) are written relative to the site's root; each page
    gets them relative to itself, so they work at every depth and through ``file://``.
+5. The ``l2lib-module`` directive (used by book/reference.md): one section per l2lib module, titled
+   with the module's name, holding the directive's text (what the module is for in the book) and the
+   module's public API (its ``__all__``) from its docstrings through autodoc. Adding or renaming a
+   module on the reference page is the directive's one argument line.
+6. Two kinds of reference to l2lib's own objects that Sphinx does not resolve by itself are resolved
+   to the object documented on the reference page (never ignored): a name the package re-exports
+   (``l2lib.cost``, the ``L.cost`` the chapters call) goes to the module that defines it
+   (``l2lib.penalty.cost``); a type hint naming a type alias (``Params``), which Sphinx looks up as a
+   class only, goes to the alias documented as data (``l2lib.network.Params``). A reference that
+   still has no target stays a warning.
+7. autodoc documents a module-level constant only when it has a ``#:`` doc comment; a constant in a
+   module's ``__all__`` without one (``HIDDEN = ("relu", "tanh")``) is documented anyway, with its
+   value (unless that is too long to read), so every public name is on the reference page.
 """
 import functools
+import importlib
 import importlib.util
+import inspect
 import re
 from pathlib import Path
 
+from docutils import nodes
 from sphinx.errors import ExtensionError
 from sphinx.util import logging
+from sphinx.util.docutils import SphinxDirective
+from sphinx.util.nodes import make_refnode
 
 LOGGER = logging.getLogger(__name__)
 _SCRIPT = Path(__file__).resolve().parents[2] / "scripts" / "build_downloads.py"
@@ -84,7 +102,96 @@ def _build_downloads(app, exception):
         LOGGER.info(f"download: {p.relative_to(app.outdir)} ({p.stat().st_size / 1e6:.2f} MB)")
 
 
+class L2libModule(SphinxDirective):
+    """``{l2lib-module} l2lib.<name>`` with a sentence as content, in a MyST page (see 5. above)."""
+
+    required_arguments = 1
+    has_content = True
+
+    def run(self):
+        name = self.arguments[0]
+        section = nodes.section(ids=[nodes.make_id(f"api-{name}")], names=[nodes.fully_normalize_name(name)])
+        self.state.document.note_implicit_target(section, section)
+        section += nodes.title("", "", nodes.literal(text=name))
+        self.state.nested_parse(self.content, self.content_offset, section)
+        # autodoc writes reStructuredText, so it runs inside MyST's eval-rst
+        self.state.nested_parse(self.content.__class__(["```{eval-rst}", f".. automodule:: {name}", "```"]),
+                                self.content_offset, section)
+        return [section]
+
+
+def _documented(env, name):
+    """The Python domain's entry for ``name`` if the reference page documents it, else None."""
+    return env.get_domain("py").objects.get(name)
+
+
+def _l2lib_target(env, node):
+    """Full name of the documented l2lib object a ``py`` reference means (see 6. above), or None."""
+    target = node["reftarget"].lstrip("~.")
+    if target.startswith("l2lib.") and target.count(".") == 1:      # a re-export of the package
+        try:
+            obj = getattr(importlib.import_module("l2lib"), target.split(".")[1])
+        except (ImportError, AttributeError):
+            return None
+        home = getattr(obj, "__module__", None)
+        name = getattr(obj, "__qualname__", None)
+        if home and name and home != "l2lib" and _documented(env, f"{home}.{name}"):
+            return f"{home}.{name}"
+        return None
+    if node.get("reftype") == "class":                               # a type hint naming an alias
+        if _documented(env, target) and _documented(env, target).objtype in ("data", "type"):
+            return target
+        if "." not in target and (node.get("py:module") or "").startswith("l2lib"):
+            found = [k for k, v in env.get_domain("py").objects.items()
+                     if k.startswith("l2lib.") and k.endswith(f".{target}") and v.objtype in ("data", "type")]
+            if len(found) == 1:
+                return found[0]
+    return None
+
+
+def _resolve_l2lib(app, env, node, contnode):
+    if node.get("refdomain") != "py":
+        return None
+    full = _l2lib_target(env, node)
+    if full is None:
+        return None
+    entry = _documented(env, full)
+    return make_refnode(app.builder, node["refdoc"], entry.docname, entry.node_id, contnode, full)
+
+
+def _public_data_documenter():
+    """The documenter of 7. above (built here: it needs sphinx.ext.autodoc loaded)."""
+    from sphinx.ext.autodoc import DataDocumenter, ModuleDocumenter
+    from sphinx.util.inspect import object_description
+
+    class PublicDataDocumenter(DataDocumenter):
+        objtype = "l2lib-public-data"
+        directivetype = "data"
+        priority = DataDocumenter.priority - 10     # only where no other documenter applies
+
+        @classmethod
+        def can_document_member(cls, member, membername, isattr, parent):
+            if not isinstance(parent, ModuleDocumenter) or isattr:
+                return False
+            if inspect.isroutine(member) or inspect.isclass(member) or inspect.ismodule(member):
+                return False
+            return membername in (getattr(parent.object, "__all__", None) or ())
+
+        def get_doc(self):
+            return [] if self.get_module_comment(self.objpath[-1]) is None else super().get_doc()
+
+        def should_suppress_value_header(self):
+            # a value too long to read in a signature (a table of objects) is left to the docstrings
+            return len(object_description(self.object)) > 120 or super().should_suppress_value_header()
+
+    return PublicDataDocumenter
+
+
 def setup(app):
+    app.setup_extension("sphinx.ext.autodoc")
+    app.add_autodocumenter(_public_data_documenter())
+    app.connect("missing-reference", _resolve_l2lib)
+    app.add_directive("l2lib-module", L2libModule)
     app.connect("html-page-context", _fix_page, priority=1000)  # after every other handler
     app.connect("build-finished", _build_downloads)
     return {"parallel_read_safe": True, "parallel_write_safe": True}
