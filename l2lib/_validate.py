@@ -39,7 +39,6 @@ def msg(name: str, what: str, got: object) -> str:
     return f"The {name!r} parameter must be {what}. Got {got!r} instead."
 
 
-_msg = msg   # the module's own short name
 
 
 def check_real(name: str, value: object, low: float = -math.inf, high: float = math.inf,
