@@ -99,17 +99,19 @@ def machine() -> dict:
     """Facts about this machine and the versions that matter for the timings."""
     import numpy as np
 
-    blas = "unknown"
+    blas, simd = "unknown", "unknown"
     try:
         cfg = np.show_config(mode="dicts")
         b = cfg.get("Build Dependencies", {}).get("blas", {})
         blas = f"{b.get('name', '?')} {b.get('version', '')}".strip()
+        s = cfg.get("SIMD Extensions", {})
+        simd = f"baseline {', '.join(s.get('baseline', []))}; found {', '.join(s.get('found', [])) or '-'}"
     except Exception:  # noqa: BLE001
         pass
     return {
         "cpu": _cpu_model(), "cores": os.cpu_count(), "memory_gib": _mem_gib(),
         "os": f"{platform.system()} {platform.release()}", "python": platform.python_version(),
-        "numpy": np.__version__, "blas": blas, "torch": _version("torch"), "matplotlib": _version("matplotlib"),
+        "numpy": np.__version__, "numpy_simd": simd, "blas": blas, "torch": _version("torch"), "matplotlib": _version("matplotlib"),
         "ipywidgets": _version("ipywidgets"), "jupyter-book": _version("jupyter-book"),
         "playwright": _version("playwright"), "commit": _git_commit(), "load_average": load_average(),
         "thread_env": ", ".join(f"{v}={os.environ.get(v, 'unset')}"

@@ -82,3 +82,76 @@ def test_filtered_toc_drops_missing_files_and_adds_unlisted_notebooks(tmp_path, 
     assert toc["root"] == "book/intro"
     assert [p["caption"] for p in toc["parts"]] == ["Chapters"]            # the emptied part is gone
     assert toc["parts"][0]["chapters"] == [{"file": "notebooks/01_a"}, {"file": "notebooks/03_c"}]
+
+
+# ---------------------------------------------------------------- report tables and goal bookkeeping (run.py)
+import bench_training  # noqa: E402
+import run  # noqa: E402
+
+
+def test_table_writes_markdown_with_alignment():
+    assert run.table(["a", "b"], [[1, "x"]], "lr") == ["| a | b |", "|---|---:|", "| 1 | x |", ""]
+
+
+def _stats(median, lo=None, hi=None):
+    lo = median if lo is None else lo
+    hi = median if hi is None else hi
+    return {"n": 3, "median": median, "p25": lo, "p75": hi, "min": lo, "max": hi}
+
+
+def _pso_result(speedups, floor_ratio):
+    rows = [{"label": "size", "m": m, "network": [2, 16, 1], "activation": "tanh", "n_params": 65, "particles": 40,
+             "iterations": 50, "us_per_eval": {k: _stats(1.0) for k in ("batched", "loop_same_objective",
+                                                                          "loop_batched_cost")},
+             "speedup_i": _stats(s), "speedup_ii": _stats(2 * s),
+             "check": {"same_x_i": True, "same_x_ii": True, "cost_abs_diff": 0.0}} for m, s in speedups]
+    us = {k: 1.0 for k in ("objective_call", "floor_cost", "run_free_cost", "update", "run", "floor", "hidden_bias",
+                           "tanh_np", "tanh_exp", "loss", "penalty", "matmuls")}
+    return {"rows": rows, "floor": {"us": us, "ratio_run_to_floor": floor_ratio}}
+
+
+@pytest.mark.parametrize("speedups, floor_ratio, want", [
+    ([(40, 9.0), (1000, 1.2)], 1.4, ("met", "met")),
+    ([(40, 9.0), (1000, 0.9)], 1.4, ("**missed**", "met")),      # one size slower than the loop
+    ([(40, 9.0), (1000, 1.2)], 1.6, ("met", "**missed**")),      # 1.6 > 1.5 x the floor
+])
+def test_pso_goals_judge_every_row_and_the_floor(speedups, floor_ratio, want):
+    goals = []
+    run.section_pso(_pso_result(speedups, floor_ratio), goals)
+    assert [g[2] for g in goals] == list(want)
+    # the smallest speed-up is the one reported
+    assert f"{min(s for _, s in speedups):.2f}×" in goals[0][1]
+
+
+def test_training_goals_against_torch_and_floor():
+    s = {"median": 1e-3, "p25": 1e-3, "p75": 1e-3}
+    res = {"sizes": [2, 64, 64, 1], "m": 1000, "lam": 1.0, "lr": 0.5, "threads": 1, "rounds": 3, "block": 2,
+           "train_k": 4, "cpu_seconds": {"l2lib_step": s, "l2lib_train_epoch": s, "matmul_floor": s},
+           "wall_seconds": {"l2lib_step": s, "l2lib_train_epoch": s, "matmul_floor": s},
+           "ratios": {"l2lib_step": {"torch": _stats(0.80), "floor": _stats(1.40)},
+                      "l2lib_train_epoch": {"torch": _stats(0.90), "floor": _stats(1.30)},
+                      "torch_vs_floor": _stats(1.7)},
+           "floor_products": [{"product": "A0 W1", "shapes": "", "us": 1.0}],
+           "check": {"l2lib_train_vs_step_max_abs_diff": 0.0, "cost_l2lib": 0.5, "torch_a_max_abs_diff": 0.0,
+                     "torch_b_max_abs_diff": 0.0, "cost_torch": 0.5}}
+    goals = []
+    run.section_training(res, goals)
+    # judged on the l2lib step: 0.80 <= 0.85 met; 1.40 > 1.35 missed
+    assert [g[2] for g in goals] == ["met", "**missed**"]
+
+
+def test_update_is_a_plain_gradient_step():
+    p = [(np.array([[1.0, 2.0]]), np.array([3.0]))]
+    g = [(np.array([[2.0, 4.0]]), np.array([-2.0]))]
+    (W, b), = bench_training.update(p, g, lr=0.5)
+    assert W.tolist() == [[0.0, 0.0]] and b.tolist() == [4.0]
+
+
+def test_matmul_floor_has_the_products_of_one_step():
+    import l2lib as L
+
+    X = np.zeros((7, 2))
+    params = L.init_params([2, 64, 64, 1], rng=0)
+    shapes = [f().shape for _, _, f in bench_training.matmul_floor(np, X, params)]
+    # forward Z1, Z2, Z3; backward dW3, dA2, dW2, dA1, dW1 (no gradient for the inputs) for m = 7
+    assert shapes == [(7, 64), (7, 64), (7, 1), (64, 1), (7, 64), (64, 64), (7, 64), (2, 64)]

@@ -75,24 +75,20 @@ def validation_curve(X, y, lams, splits, hidden_sizes: Sequence[int] = (8,), lr:
     of *its own training rows* (:func:`l2lib.data.standardize`), so no statistic of a dev
     row reaches the training.
 
-    Parameters
-    ----------
-    X : (m, n_0) array of raw features; y : (m,) labels.
-    lams : strictly increasing sequence of λ values (n_lams,); every one must satisfy
-        ``lr * lam / m_train < 2``, or the decay factor :math:`1 - \eta\lambda/m`
-        of the step above would be :math:`\le -1` and training could not converge
-        (a ``ValueError`` before training). The condition is necessary, not
-        sufficient: a run whose regularized cost ends higher than it started
-        raises ``FloatingPointError``.
-    splits : list of ``(train_idx, dev_idx)`` pairs, e.g. ``[l2lib.data.holdout_indices(...)[:2]]``
-        or :func:`l2lib.data.kfold_indices`. Pairs need not partition the rows, but a pair's
-        two parts must not overlap.
-    hidden_sizes : widths of the hidden layers (``()`` gives logistic/softmax regression).
-    record_every : record the history every this many epochs (0: not at all).
+    The arguments: ``X`` (m, n_0) holds the raw features and ``y`` (m,) the
+    labels. ``lams`` is a strictly increasing sequence of λ values (n_lams,);
+    every one must satisfy ``lr * lam / m_train < 2``, or the decay factor
+    :math:`1 - \eta\lambda/m` of the step above would be :math:`\le -1` and
+    training could not converge (a ``ValueError`` before training). The
+    condition is necessary, not sufficient: a run whose regularized cost ends
+    higher than it started raises ``FloatingPointError``. ``splits`` is a list
+    of ``(train_idx, dev_idx)`` pairs, e.g. ``[l2lib.data.holdout_indices(...)[:2]]``
+    or :func:`l2lib.data.kfold_indices`; pairs need not partition the rows, but
+    a pair's two parts must not overlap. ``hidden_sizes`` are the widths of the
+    hidden layers (``()`` gives logistic/softmax regression); ``record_every``
+    records the history every this many epochs (0: not at all).
 
-    Returns
-    -------
-    ValidationCurve with arrays of shape (n_splits, n_lams).
+    Returns a :class:`ValidationCurve` with arrays of shape (n_splits, n_lams).
     """
     from .training import train_many
 

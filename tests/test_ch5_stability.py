@@ -8,8 +8,9 @@ one extra cell right after the cell that creates ``net0``. That cell moves every
 entry of ``net0`` by one ulp with ``np.nextafter`` (toward +inf in one run,
 toward -inf in the other) and wraps ``L.init_params`` so that every network the
 chapter initializes later (the widths of the last experiment) is moved the same
-way. Then the printed text (stdout) of every executed cell must equal the stored
-output character for character.
+way. Then the printed text (stdout) of every executed cell, and every value it
+glues into the page's prose (myst-nb ``glue``), must equal the stored output
+character for character.
 
 Not executed: cells tagged ``nbval-ignore-output`` (the wall-clock timing, which
 prints nothing reproducible) and the cell that renders the slider's frames
@@ -52,6 +53,14 @@ def stdout(cell) -> str:
                    if o["output_type"] == "stream" and o["name"] == "stdout")
 
 
+def printed(cell) -> str:
+    """stdout, then one line per glued value: what the reader sees of the cell's results."""
+    glued = [(o["metadata"]["scrapbook"], o["data"]) for o in cell.get("outputs", [])
+             if o["output_type"] == "display_data" and "scrapbook" in o.get("metadata", {})]
+    return stdout(cell) + "".join(f"glue {sb['name']} = {data[sb['mime_prefix'] + 'text/plain']}\n"
+                                  for sb, data in glued)
+
+
 def skipped(cell) -> bool:
     return "nbval-ignore-output" in cell.metadata.get("tags", []) or "lambda_slider(" in cell.source
 
@@ -67,6 +76,7 @@ def test_one_ulp_leaves_printed_results_unchanged(to, name, monkeypatch):
     # the check must cover the chapter's results: the λ table and the width experiment
     assert any("dev acc" in stdout(c) for c in checked)
     assert any("gradients;  PSO" in stdout(c) for c in checked)
+    assert any("glue ch5-" in printed(c) for c in checked)     # and the numbers the prose quotes
 
     nb = copy.deepcopy(stored)
     for cell in nb.cells:
@@ -81,7 +91,7 @@ def test_one_ulp_leaves_printed_results_unchanged(to, name, monkeypatch):
             if cell.cell_type == "code" and not skipped(cell):
                 client.execute_cell(cell, k)
     assert stdout(extra) == f"moved by one ulp toward {name}\n"
-    now = {c.id: stdout(c) for c in nb.cells}
-    changed = {c.id: (stdout(c), now[c.id]) for c in checked if now[c.id] != stdout(c)}
+    now = {c.id: printed(c) for c in nb.cells}
+    changed = {c.id: (printed(c), now[c.id]) for c in checked if now[c.id] != printed(c)}
     assert not changed, "printed output changed when the starting weights moved by one ulp:\n" + "\n".join(
         f"--- cell {cid}, stored:\n{old}--- now:\n{new}" for cid, (old, new) in changed.items())
