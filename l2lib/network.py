@@ -67,7 +67,7 @@ class Net(NamedTuple):
 
     @property
     def sizes(self) -> list[int]:
-        """Layer widths, inputs first: ``[n_0, n_1, ..., n_L]``."""
+        """The layer widths ``[n_0, n_1, ..., n_L]``, inputs first."""
         return [self.params[0][0].shape[-2]] + [W.shape[-1] for W, _ in self.params]
 
 

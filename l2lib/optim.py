@@ -317,6 +317,13 @@ def l2_step(params: list, grads: list, lr: float, lam, m: int, include_bias: boo
 
     .. math:: W \leftarrow \Big(1-\frac{\eta\lambda}{m}\Big)W - \eta\,dW, \qquad b \leftarrow b - \eta\,db
 
+    Warns with :class:`DecayFactorWarning` when ηλ/m ≥ 1.
+
+    >>> p = [(np.array([[2.0]]), np.array([1.0]))]
+    >>> g = [(np.array([[0.5]]), np.array([0.5]))]
+    >>> l2_step(p, g, lr=0.1, lam=1.0, m=1)        # W = 0.9*2 - 0.05, b = 1 - 0.05
+    [(array([[1.75]]), array([0.95]))]
+
     Parameters
     ----------
     params, grads : list of (W, b)
@@ -328,13 +335,6 @@ def l2_step(params: list, grads: list, lr: float, lam, m: int, include_bias: boo
         Training-set size in the penalty's 1/m — also when ``grads`` come from a minibatch.
     include_bias : bool
         Decay the biases too (a mistake; default False).
-
-    Warns with :class:`DecayFactorWarning` when ηλ/m ≥ 1.
-
-    >>> p = [(np.array([[2.0]]), np.array([1.0]))]
-    >>> g = [(np.array([[0.5]]), np.array([0.5]))]
-    >>> l2_step(p, g, lr=0.1, lam=1.0, m=1)        # W: 0.9*2 - 0.05 ; b: 1 - 0.05
-    [(array([[1.75]]), array([0.95]))]
     """
     params = _check_step(params, grads)
     lr, m = check_positive("lr", lr), check_int("m", m)

@@ -86,47 +86,50 @@ def train(net, X, y, lam=0.0, lr: float | None = None, epochs: int = 1000, batch
           include_bias: bool = False, record_every: int = 1, rule: Rule | None = None, m: int | None = None):
     r"""Train a network on the regularized cost: the book's one training loop.
 
+    Divergence raises ``FloatingPointError``, naming ``lr``, ``lam``, ``m`` and
+    the factor 1 - lr*lam/m. The rule is in :mod:`l2lib._validate`: the weights
+    are no longer finite after an epoch, or a recorded cost is not finite or
+    exceeds 10^6 times max(J_0, 1).
+
     Parameters
     ----------
-    net : Net, or list of (W, b)
-        The start; bare params take ``hidden``/``output`` (defaults ``"relu"``/``"sigmoid"``).
-    X, y : arrays
-        Training set, ``X`` (m, n_features) and its labels.
-    lam : float, or 1-D array
-        The coupled L2 strength λ of :math:`\frac{\lambda}{2m}\sum\lVert W\rVert_F^2`. A strictly increasing
-        1-D grid trains one copy of the network per λ at once, all from ``net``.
-    lr : float
+    net
+        The start: a :class:`~l2lib.network.Net`, or a list of ``(W, b)`` pairs with ``hidden`` and
+        ``output`` (defaults ``"relu"`` and ``"sigmoid"``).
+    X, y
+        Training set, ``X`` of shape (m, n_features) and its labels.
+    lam
+        The coupled L2 strength λ of :math:`\frac{\lambda}{2m}\sum\lVert W\rVert_F^2`, a float. A strictly
+        increasing 1-D grid of them trains one copy of the network per λ at once, all from ``net``.
+    lr
         Learning rate of plain gradient descent, shorthand for ``rule=SGD(lr)`` (default 0.5).
-    rule : optim.Rule
-        The update rule (:class:`~l2lib.optim.SGD`, :class:`~l2lib.optim.Momentum`,
-        :class:`~l2lib.optim.Adam`, :func:`~l2lib.optim.AdamW`), carrying its decoupled decay ``d``.
-    epochs, batch_size, rng :
-        Passes over the data; minibatch size (None: full batch); the minibatch shuffle's seed.
-    X_dev, y_dev :
-        Optional dev set, recorded as ``dev_acc`` and ``dev_data``.
-    layers, include_bias :
-        Which layers' weights the coupled penalty covers (None: all) and whether it (and the rule's
-        decoupled decay) covers biases too (a mistake the book shows; default False).
-    record_every : int
-        Record the history every this many epochs (and always at the last).
-    m : int
+    rule
+        The update rule, an :class:`~l2lib.optim.SGD`, :class:`~l2lib.optim.Momentum` or
+        :class:`~l2lib.optim.Adam` (:func:`~l2lib.optim.AdamW`), carrying its decoupled decay ``d``.
+    epochs, batch_size, rng
+        Passes over the data; the minibatch size (None: full batch); the minibatch shuffle's seed.
+    X_dev, y_dev
+        An optional dev set, recorded as ``dev_acc`` and ``dev_data``.
+    layers, include_bias
+        Which layers' weights the coupled penalty covers (None: all), and whether it and the rule's
+        decoupled decay cover the biases too (a mistake the book shows; default False).
+    record_every
+        Record the history every this many epochs, and always at the last.
+    m
         The m of λ/m (default: the training-set size, minibatches or not).
 
     Returns
     -------
-    (net, history)
-        The trained network in the form it was given (a :class:`~l2lib.network.Net` or params) — for a λ
-        grid, a list of them, one per λ. ``history`` maps each of :data:`HISTORY_KEYS` to an array with
-        one row per recorded epoch: ``epoch``; ``data`` (data term on the training set), ``penalty``,
-        ``total``, ``train_acc``, ``dev_acc``, ``dev_data`` (NaN without a dev set; accuracies NaN for
-        identity outputs), each of shape (n_records,) or (n_records, K) for a grid; ``norms`` and
-        ``bias_norms`` (‖W_l‖_F and ‖b_l‖ per layer), shape (n_records, n_layers) or
-        (n_records, K, n_layers). With a decoupled ``d``, ``penalty`` and ``total`` use
-        :math:`\lambda + d\,m/\eta`: the cost plain gradient descent with that decay minimizes.
-
-    Divergence raises ``FloatingPointError`` (the rule is in :mod:`l2lib._validate`: non-finite
-    weights after any epoch, or a recorded cost that is not finite or above 10^6 x max(J_0, 1)),
-    naming ``lr``, ``lam``, ``m`` and 1 - lr*lam/m.
+    tuple
+        ``(net, history)``. The trained network comes back in the form it was given (a Net, or
+        params); for a λ grid, a list of them, one per λ. ``history`` maps each of
+        :data:`HISTORY_KEYS` to an array with one row per recorded epoch: ``epoch``; ``data`` (the
+        data term on the training set), ``penalty``, ``total``, ``train_acc``, ``dev_acc`` and
+        ``dev_data`` (NaN without a dev set; accuracies NaN for identity outputs), each of shape
+        (n_records,) or (n_records, K) for a grid; ``norms`` and ``bias_norms`` (‖W_l‖_F and ‖b_l‖
+        per layer), of shape (n_records, n_layers) or (n_records, K, n_layers). With a decoupled
+        ``d``, ``penalty`` and ``total`` use λ + d·m/η, the cost that plain gradient descent with
+        that decay minimizes.
     """
     given = net
     net = as_net(net, hidden, output)
