@@ -326,7 +326,8 @@ def l2_step(params: list, grads: list, lr: float, lam, m: int, include_bias: boo
 
     Parameters
     ----------
-    params, grads : list of (W, b)
+    params, grads : list
+        Lists of ``(W, b)`` pairs.
         Weights ``W`` (n_in, n_out), biases ``b`` (n_out,), and the gradients
         of the *data term only*, same shapes.
     lr, lam : float

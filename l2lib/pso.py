@@ -314,14 +314,18 @@ def pso_minimize(f: Callable[[np.ndarray], np.ndarray], dim: int, lo=-1.0, hi=1.
                  rng=None) -> PSOResult:
     r"""Minimize ``f`` over the box ``[lo, hi]^dim`` with a particle swarm, one cost call per iteration.
 
+    >>> res = pso_minimize(lambda X: np.sum((X - 0.5) ** 2, axis=1), dim=2, n_iter=100, rng=0)
+    >>> np.round(res.x, 4).tolist(), res.n_evals
+    ([0.5, 0.5], 4040)
+
     Parameters
     ----------
     f : callable
         Batched cost: ``f(X)`` with ``X`` of shape (P, dim) returns the P costs, shape (P,).
     dim : int
         Number of coordinates ``n``.
-    lo, hi : float or array of shape (dim,)
-        Bounds of the search box; positions are clipped to it.
+    lo, hi : float or array
+        Bounds of the search box, scalars or arrays of shape (dim,); positions are clipped to it.
     n_particles, n_iter : int
         Swarm size ``P`` and number of iterations. The swarm is evaluated
         ``n_iter + 1`` times (once at the start), ``P`` costs each time.
@@ -332,8 +336,8 @@ def pso_minimize(f: Callable[[np.ndarray], np.ndarray], dim: int, lo=-1.0, hi=1.
         Velocity clamp per coordinate (default ``0.2 * (hi - lo)``).
     w_final : float, optional
         If given, the inertia falls linearly from ``w`` to ``w_final``.
-    x0 : array of shape (P, dim), optional
-        Initial positions (default: uniform in the box).
+    x0 : array, optional
+        Initial positions, shape (P, dim) (default: uniform in the box).
     target : float, optional
         Stop as soon as the best cost is ``<= target``.
     rng : Generator, int or None
@@ -343,10 +347,6 @@ def pso_minimize(f: Callable[[np.ndarray], np.ndarray], dim: int, lo=-1.0, hi=1.
     -------
     PSOResult
         ``x`` (dim,), ``cost``, ``history`` and ``evals`` (n_iter + 1,), ``n_evals``, ``n_iter``.
-
-    >>> res = pso_minimize(lambda X: np.sum((X - 0.5) ** 2, axis=1), dim=2, n_iter=100, rng=0)
-    >>> np.round(res.x, 4).tolist(), res.n_evals
-    ([0.5, 0.5], 4040)
     """
     s = _setup(dim, lo, hi, n_particles, n_iter, w, c1, c2, v_max, w_final, target)
     rng = check_rng(rng)

@@ -87,7 +87,7 @@ def train(net, X, y, lam=0.0, lr: float | None = None, epochs: int = 1000, batch
     r"""Train a network on the regularized cost: the book's one training loop.
 
     Divergence raises ``FloatingPointError``, naming ``lr``, ``lam``, ``m`` and
-    the factor 1 - lr*lam/m. The rule is in :mod:`l2lib._validate`: the weights
+    the factor 1 - lr*lam/m. The rule (module ``l2lib._validate``): the weights
     are no longer finite after an epoch, or a recorded cost is not finite or
     exceeds 10^6 times max(J_0, 1).
 
