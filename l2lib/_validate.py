@@ -29,13 +29,16 @@ from numbers import Integral, Real
 
 import numpy as np
 
-__all__ = ["check_real", "check_lam", "check_positive", "check_int", "check_choice", "check_X", "check_rng",
+__all__ = ["msg", "check_bool", "check_real", "check_lam", "check_positive", "check_int", "check_choice", "check_X", "check_rng",
            "check_params", "check_like", "check_lam_grid", "DIVERGENCE_FACTOR", "all_finite", "diverged",
            "divergence_error", "check_diverged"]
 
 
-def _msg(name: str, what: str, got: object) -> str:
+def msg(name: str, what: str, got: object) -> str:
+    """The one error-message template: ``The 'name' parameter must be <what>. Got <got!r> instead.``"""
     return f"The {name!r} parameter must be {what}. Got {got!r} instead."
+
+
 
 
 def check_real(name: str, value: object, low: float = -math.inf, high: float = math.inf,
@@ -45,13 +48,20 @@ def check_real(name: str, value: object, low: float = -math.inf, high: float = m
     hi = ")" if high_open or high == math.inf else "]"
     what = f"a float in the range {lo}{low:g}, {high:g}{hi}".replace("inf", "inf")
     if isinstance(value, bool) or not isinstance(value, (Real, np.floating, np.integer)):
-        raise TypeError(_msg(name, what, value))
+        raise TypeError(msg(name, what, value))
     v = float(value)
     bad = (not math.isfinite(v) or v < low or v > high
            or (low_open and v == low) or (high_open and v == high))
     if bad:
-        raise ValueError(_msg(name, what, value))
+        raise ValueError(msg(name, what, value))
     return v
+
+
+def check_bool(name: str, value: object) -> bool:
+    """A Python or numpy bool (not an int: ``1`` for ``True`` is usually a misplaced argument)."""
+    if not isinstance(value, (bool, np.bool_)):
+        raise TypeError(msg(name, "a bool", value))
+    return bool(value)
 
 
 def check_lam(value: object, name: str = "lam") -> float:
@@ -68,15 +78,15 @@ def check_int(name: str, value: object, low: int = 1, high: float = math.inf) ->
     """An integer in ``[low, high]``."""
     what = f"an int in the range [{low}, {high:g}]" if high != math.inf else f"an int in the range [{low}, inf)"
     if isinstance(value, bool) or not isinstance(value, (Integral, np.integer)):
-        raise TypeError(_msg(name, what, value))
+        raise TypeError(msg(name, what, value))
     if value < low or value > high:
-        raise ValueError(_msg(name, what, value))
+        raise ValueError(msg(name, what, value))
     return int(value)
 
 
 def check_choice(name: str, value: object, choices: tuple[str, ...]) -> str:
     if value not in choices:
-        raise ValueError(_msg(name, "one of " + ", ".join(repr(c) for c in choices), value))
+        raise ValueError(msg(name, "one of " + ", ".join(repr(c) for c in choices), value))
     return value  # type: ignore[return-value]
 
 
@@ -85,9 +95,9 @@ def _as_float(name: str, value: object, what: str) -> np.ndarray:
     try:
         a = np.asarray(value)
     except (TypeError, ValueError):     # ragged nested lists
-        raise TypeError(_msg(name, what, f"a {type(value).__name__} that is not a rectangular array")) from None
+        raise TypeError(msg(name, what, f"a {type(value).__name__} that is not a rectangular array")) from None
     if a.dtype.kind not in "biuf":
-        raise TypeError(_msg(name, what + " of numbers", f"an array of dtype {a.dtype}"))
+        raise TypeError(msg(name, what + " of numbers", f"an array of dtype {a.dtype}"))
     return a.astype(np.float64, copy=False)
 
 
@@ -95,14 +105,14 @@ def check_X(X: object, name: str = "X", n_features: int | None = None) -> np.nda
     """A finite 2-D float64 array with at least one row: (m, n_features)."""
     X = _as_float(name, X, "a 2-D array")
     if X.ndim != 2:
-        raise ValueError(_msg(name, "a 2-D array of shape (m, n_features)", f"an array of shape {X.shape}"))
+        raise ValueError(msg(name, "a 2-D array of shape (m, n_features)", f"an array of shape {X.shape}"))
     if X.shape[0] == 0:
-        raise ValueError(_msg(name, "a non-empty array (m >= 1 examples)", f"an array of shape {X.shape}"))
+        raise ValueError(msg(name, "a non-empty array (m >= 1 examples)", f"an array of shape {X.shape}"))
     if n_features is not None and X.shape[1] != n_features:
-        raise ValueError(_msg(name, f"an array with {n_features} columns (the network's input size)",
+        raise ValueError(msg(name, f"an array with {n_features} columns (the network's input size)",
                               f"an array of shape {X.shape}"))
     if not np.all(np.isfinite(X)):
-        raise ValueError(_msg(name, "an array of finite values", "an array containing NaN or inf"))
+        raise ValueError(msg(name, "an array of finite values", "an array containing NaN or inf"))
     return X
 
 
@@ -112,7 +122,7 @@ def check_rng(rng: object) -> np.random.Generator:
         return rng
     if rng is None or (isinstance(rng, (Integral, np.integer)) and not isinstance(rng, bool) and rng >= 0):
         return np.random.default_rng(rng)
-    raise TypeError(_msg("rng", "a numpy Generator, a non-negative int seed or None", rng))
+    raise TypeError(msg("rng", "a numpy Generator, a non-negative int seed or None", rng))
 
 
 def check_params(params: object, name: str = "params", finite: bool = True) -> list:
@@ -126,14 +136,14 @@ def check_params(params: object, name: str = "params", finite: bool = True) -> l
     """
     what = "a non-empty list of (W, b) pairs"
     if not isinstance(params, (list, tuple)) or len(params) == 0:
-        raise TypeError(_msg(name, what, type(params).__name__ if not isinstance(params, (list, tuple))
+        raise TypeError(msg(name, what, type(params).__name__ if not isinstance(params, (list, tuple))
                              else params))
     out = []
     for l, pair in enumerate(params, start=1):
         if not isinstance(pair, (list, tuple)) or len(pair) != 2:
             got = (f"an array of shape {np.shape(pair)}" if isinstance(pair, np.ndarray)
                    else f"a {type(pair).__name__}" + (f" of length {len(pair)}" if isinstance(pair, (list, tuple)) else ""))
-            raise TypeError(_msg(name, what, f"layer {l} as {got} (a bias b_l is required for every layer)"))
+            raise TypeError(msg(name, what, f"layer {l} as {got} (a bias b_l is required for every layer)"))
         W = _as_float(name, pair[0], f"W_{l} as an array")
         b = _as_float(name, pair[1], f"b_{l} as an array")
         if W.ndim != 2 or b.shape != (W.shape[1],):
@@ -143,7 +153,7 @@ def check_params(params: object, name: str = "params", finite: bool = True) -> l
             raise ValueError(f"The {name!r} parameter must chain: W_{l-1} has {out[-1][0].shape[1]} "
                              f"outputs but W_{l} expects {W.shape[0]} inputs.")
         if finite and not (np.all(np.isfinite(W)) and np.all(np.isfinite(b))):
-            raise ValueError(_msg(name, "finite weights and biases", f"NaN or inf in layer {l}"))
+            raise ValueError(msg(name, "finite weights and biases", f"NaN or inf in layer {l}"))
         out.append((W, b))
     return out
 
@@ -165,10 +175,10 @@ def check_lam_grid(lams: object, name: str = "lams") -> np.ndarray:
     """A non-empty, strictly increasing 1-D grid of λ values, each a finite float >= 0."""
     what = "a non-empty, strictly increasing sequence of floats in [0, inf)"
     if isinstance(lams, (str, bytes)) or np.ndim(lams) > 1:
-        raise ValueError(_msg(name, what, lams))
+        raise ValueError(msg(name, what, lams))
     values = np.array([check_lam(v, name) for v in np.atleast_1d(lams)], dtype=float)
     if values.size == 0 or np.any(np.diff(values) <= 0):
-        raise ValueError(_msg(name, what, values.tolist()))
+        raise ValueError(msg(name, what, values.tolist()))
     return values
 
 

@@ -30,7 +30,7 @@ from typing import Callable, NamedTuple
 
 import numpy as np
 
-from ._validate import _msg, check_choice, check_int, check_lam, check_positive, check_real, check_rng
+from ._validate import msg, check_choice, check_int, check_lam, check_positive, check_real, check_rng
 from . import frameworks
 
 __all__ = ["d2l_lambda", "torch_sgd_weight_decay", "torch_adam_weight_decay", "torch_adamw_weight_decay",
@@ -291,7 +291,7 @@ def check_conversion(convention: str, lam: float = 3.0, m: int = 40, lr: float =
     value = from_book(lam, key, m=m, lr=lr, batch_size=B)
     if key == "sklearn_logreg":
         if lam == 0:
-            raise ValueError(_msg("lam", "positive for 'sklearn_logreg' (C = 1/λ must be finite)", lam))
+            raise ValueError(msg("lam", "positive for 'sklearn_logreg' (C = 1/λ must be finite)", lam))
         w, b = frameworks.logreg_C_minimizer(X, y, value)
         _, g = cost_and_grads([(w[:, None], np.array([b]))], X, y, lam, output="sigmoid")
         return float(np.max(np.abs(flatten(g))))

@@ -15,7 +15,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from ._validate import _msg, check_int, check_real, check_rng, check_X
+from ._validate import msg, check_int, check_real, check_rng, check_X
 
 __all__ = ["make_moons", "make_blobs", "train_dev_split", "Dataset", "load_breast_cancer", "standardize",
            "Split", "stratified_permutation", "holdout_indices", "kfold_indices", "DevelopmentSplit",
@@ -137,7 +137,7 @@ def _check_labels(y, m: int) -> np.ndarray | None:
         return None
     y = np.asarray(y).reshape(-1)
     if y.shape[0] != m:
-        raise ValueError(_msg("y", f"an array with one label per example (m = {m})", f"{y.shape[0]} labels"))
+        raise ValueError(msg("y", f"an array with one label per example (m = {m})", f"{y.shape[0]} labels"))
     return y
 
 
@@ -179,12 +179,12 @@ def holdout_indices(m: int, dev_fraction: float = 0.2, test_fraction: float = 0.
     f_dev = check_real("dev_fraction", dev_fraction, 0.0, 1.0, high_open=True)
     f_test = check_real("test_fraction", test_fraction, 0.0, 1.0, high_open=True)
     if f_dev + f_test >= 1.0:
-        raise ValueError(_msg("test_fraction", f"less than 1 - dev_fraction = {1 - f_dev:g}", test_fraction))
+        raise ValueError(msg("test_fraction", f"less than 1 - dev_fraction = {1 - f_dev:g}", test_fraction))
     y = _check_labels(y, m)
     rng = check_rng(rng)
     n_dev, n_test = int(round(f_dev * m)), int(round(f_test * m))
     if m - n_dev - n_test < 1:
-        raise ValueError(_msg("dev_fraction", f"small enough to leave training examples (m = {m})", dev_fraction))
+        raise ValueError(msg("dev_fraction", f"small enough to leave training examples (m = {m})", dev_fraction))
     order = stratified_permutation(m, rng, y)
     test, dev, train = order[:n_test], order[n_test:n_test + n_dev], order[n_test + n_dev:]
     return Split(np.sort(train), np.sort(dev), np.sort(test))
@@ -250,13 +250,13 @@ def development_split(y, n_devel: int = 150, test_fraction: float = 0.3, dev_fra
     """
     y = np.asarray(y)
     if y.ndim != 1 or y.shape[0] < 2:
-        raise ValueError(_msg("y", "a 1-D array of at least 2 labels", f"an array of shape {y.shape}"))
+        raise ValueError(msg("y", "a 1-D array of at least 2 labels", f"an array of shape {y.shape}"))
     rngs = []
     for name, r in (("rng_test", rng_test), ("rng_order", rng_order), ("rng_hold", rng_hold)):
         try:
             rngs.append(check_rng(r))
         except TypeError:
-            raise TypeError(_msg(name, "a numpy Generator, a non-negative int seed or None", r)) from None
+            raise TypeError(msg(name, "a numpy Generator, a non-negative int seed or None", r)) from None
     rng_test, rng_order, rng_hold = rngs
     outer = holdout_indices(y.shape[0], dev_fraction=0.0, test_fraction=test_fraction, rng=rng_test, y=y)
     pool, test = outer.train, outer.test

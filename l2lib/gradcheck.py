@@ -12,8 +12,8 @@ from typing import Callable
 
 import numpy as np
 
-from ._validate import check_params, check_positive
-from .network import Params, flatten, unflatten
+from ._validate import check_positive
+from .network import as_net, flatten, unflatten
 from .penalty import cost, cost_and_grads
 
 __all__ = ["numerical_gradient", "relative_error", "gradient_check"]
@@ -42,15 +42,17 @@ def relative_error(g, g_ref) -> float:
     return 0.0 if denom == 0 else float(np.linalg.norm(g - g_ref) / denom)
 
 
-def gradient_check(params: Params, X, y, lam: float = 0.0, eps: float = 1e-6, grads: Params | None = None,
-                   **cost_kw) -> float:
+def gradient_check(params, X, y, lam: float = 0.0, eps: float = 1e-6, grads=None, hidden: str | None = None,
+                   output: str | None = None, **cost_kw) -> float:
     """Relative error between ``grads`` (default: l2lib's analytic gradient of the
     regularized cost) and the central-difference gradient of :func:`l2lib.cost`.
 
-    Pass your own ``grads`` to check a hand-written (possibly wrong) gradient.
+    ``params`` is a :class:`~l2lib.network.Net` or params with ``hidden``/``output``; other
+    keywords (``layers``, ``include_bias``, ``m``) go to :func:`l2lib.cost`. Pass your own ``grads``
+    to check a hand-written (possibly wrong) gradient.
     """
-    params = check_params(params)
+    net = as_net(params, hidden, output)
     if grads is None:
-        grads = cost_and_grads(params, X, y, lam, **cost_kw)[1]
-    f = lambda th: cost(unflatten(th, params), X, y, lam, **cost_kw).total  # noqa: E731
-    return relative_error(flatten(grads), numerical_gradient(f, flatten(params), eps))
+        grads = cost_and_grads(net, X, y, lam, **cost_kw)[1]
+    f = lambda th: cost(unflatten(th, net), X, y, lam, **cost_kw).total  # noqa: E731
+    return relative_error(flatten(grads), numerical_gradient(f, flatten(net), eps))

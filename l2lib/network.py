@@ -1,4 +1,4 @@
-r"""A small fully connected network in numpy: init, forward, losses, backward.
+r"""A small fully connected network in numpy: the network value, its kernels, losses and predictions.
 
 Conventions used throughout the book:
 
@@ -6,7 +6,11 @@ Conventions used throughout the book:
 * layer ``l`` maps ``A_{l-1}`` (m, n_in) to ``Z_l = A_{l-1} W_l + b_l`` with
   ``W_l`` of shape ``(n_in, n_out)`` and ``b_l`` of shape ``(n_out,)``;
 * ``params`` is a list of ``(W, b)`` pairs, one per layer; gradients come back
-  in the same structure as ``(dW, db)`` pairs.
+  in the same structure as ``(dW, db)`` pairs;
+* a :class:`Net` is ``params`` together with the architecture that gives them
+  meaning (hidden activation, output activation). Every public function that
+  runs a network takes either a :class:`Net` or bare ``params`` with
+  ``hidden=``/``output=`` keywords (defaults ``"relu"``/``"sigmoid"``).
 
 The output activation fixes the loss, so that for every pair
 :math:`\partial L / \partial Z_{\text{out}} = A_{\text{out}} - Y`:
@@ -18,6 +22,15 @@ sigmoid     binary cross-entropy       two classes, ``y`` in {0, 1}
 softmax     categorical cross-entropy  K classes, ``y`` in {0, ..., K-1}
 identity    half squared error         regression, ``y`` real
 ==========  =========================  ======================================
+
+**Many networks at once.** The kernels (the functions whose names start with
+an underscore: forward pass, back-propagation, per-example losses) also accept
+*K networks of the same shape* stacked along a leading axis: ``W_l`` of shape
+``(K, n_in, n_out)`` and ``b_l`` of shape ``(K, 1, n_out)``. One batched matrix
+product then does the work of K. Training a whole λ grid
+(:func:`l2lib.training.train` with an array ``lam``) and evaluating a particle
+swarm (:mod:`l2lib.pso`) run through the same code as a single network.
+Kernels do not check their arguments; the public functions check once.
 """
 from __future__ import annotations
 
@@ -25,11 +38,15 @@ from typing import NamedTuple
 
 import numpy as np
 
-from ._validate import _msg, check_X, check_choice, check_params, check_rng, check_real
+from . import kernels as K
+from ._validate import check_choice, check_params, check_real, check_rng, check_X, msg
+from .kernels import (Cache, bce_from_logits, cce_from_logits, example_losses, half_squared_error, sigmoid,
+                      softmax)
 
-__all__ = ["Params", "HIDDEN", "OUTPUT", "Cache", "sigmoid", "softmax", "init_params", "flatten", "unflatten",
-           "weight_mask", "forward", "targets", "bce_from_logits", "cce_from_logits", "half_squared_error",
-           "example_losses", "backward", "predict_proba", "predict", "accuracy"]
+__all__ = ["Params", "HIDDEN", "OUTPUT", "Net", "as_net", "init_params", "init_net", "Cache",
+           "sigmoid", "softmax", "flatten", "unflatten", "weight_mask", "forward", "targets",
+           "bce_from_logits", "cce_from_logits", "half_squared_error", "example_losses", "check_dev",
+           "predict_proba", "predict", "accuracy"]
 
 Params = list[tuple[np.ndarray, np.ndarray]]
 
@@ -37,43 +54,45 @@ HIDDEN = ("relu", "tanh")
 OUTPUT = ("sigmoid", "softmax", "identity")
 
 
-class Cache(NamedTuple):
-    """What the forward pass keeps for the backward pass."""
-    A: list[np.ndarray]   # A[0] = X, A[l] = activation of layer l
-    Z: list[np.ndarray]   # Z[l-1] = pre-activation of layer l
-    hidden: str
-    output: str
+class Net(NamedTuple):
+    """A network: its ``(W, b)`` pairs and the architecture that gives them meaning.
+
+    >>> net = init_net([2, 3, 1], rng=0, hidden="tanh")
+    >>> net.sizes, net.hidden, net.output
+    ([2, 3, 1], 'tanh', 'sigmoid')
+    """
+    params: list
+    hidden: str = "relu"
+    output: str = "sigmoid"
+
+    @property
+    def sizes(self) -> list[int]:
+        """The layer widths ``[n_0, n_1, ..., n_L]``, inputs first."""
+        return [self.params[0][0].shape[-2]] + [W.shape[-1] for W, _ in self.params]
 
 
-# ---------------------------------------------------------------- activations
-def sigmoid(z: np.ndarray) -> np.ndarray:
-    """Logistic function, stable for any finite z (no overflow in exp)."""
-    z = np.asarray(z, dtype=float)
-    e = np.exp(-np.abs(z))                      # in (0, 1], never overflows
-    return np.where(z >= 0, 1.0 / (1.0 + e), e / (1.0 + e))
+def as_net(net, hidden: str | None = None, output: str | None = None, name: str = "params") -> Net:
+    """Check a :class:`Net`, or bare ``params`` with ``hidden``/``output``, and return a checked :class:`Net`.
+
+    For a :class:`Net`, ``hidden`` and ``output`` may be omitted or repeat the
+    network's own; a different value is an error (the network owns its
+    architecture). For bare params they default to ``"relu"`` and ``"sigmoid"``.
+    """
+    if isinstance(net, Net):
+        for key, given in (("hidden", hidden), ("output", output)):
+            own = getattr(net, key)
+            if given is not None and given != own:
+                raise ValueError(msg(key, f"omitted or equal to the network's own {key} {own!r}", given))
+        params, hidden, output = net.params, net.hidden, net.output
+    else:
+        params, hidden, output = net, hidden or "relu", output or "sigmoid"
+    return Net(check_params(params, name), check_choice("hidden", hidden, HIDDEN),
+               check_choice("output", output, OUTPUT))
 
 
-def softmax(Z: np.ndarray) -> np.ndarray:
-    """Row-wise softmax, shifted by the row maximum for stability."""
-    Z = np.asarray(Z, dtype=float)
-    E = np.exp(Z - Z.max(axis=1, keepdims=True))
-    return E / E.sum(axis=1, keepdims=True)
-
-
-def _act(z: np.ndarray, kind: str) -> np.ndarray:
-    return np.maximum(z, 0.0) if kind == "relu" else np.tanh(z)
-
-
-def _act_grad(z: np.ndarray, a: np.ndarray, kind: str) -> np.ndarray:
-    return (z > 0).astype(float) if kind == "relu" else 1.0 - a * a
-
-
-def _out(z: np.ndarray, kind: str) -> np.ndarray:
-    if kind == "sigmoid":
-        return sigmoid(z)
-    if kind == "softmax":
-        return softmax(z)
-    return z
+def _like(net, params: Params):
+    """``params`` in the form ``net`` came in: a :class:`Net` with the same architecture, or bare params."""
+    return net._replace(params=params) if isinstance(net, Net) else params
 
 
 # ---------------------------------------------------------------------- init
@@ -91,69 +110,78 @@ def init_params(layer_sizes: list[int] | tuple[int, ...], rng=None, hidden: str 
     check_choice("hidden", hidden, HIDDEN)
     rng = check_rng(rng)
     scale = check_real("scale", scale, 0.0)
-    sizes = list(layer_sizes)
-    if len(sizes) < 2 or any(not isinstance(n, (int, np.integer)) or n < 1 for n in sizes):
-        raise ValueError("The 'layer_sizes' parameter must be a list of at least two positive ints "
-                         f"(inputs, ..., outputs). Got {layer_sizes!r} instead.")
+    sizes = list(layer_sizes) if isinstance(layer_sizes, (list, tuple)) else None
+    if sizes is None or len(sizes) < 2 or any(isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1
+                                              for n in sizes):
+        raise ValueError(msg("layer_sizes", "a list of at least two positive ints (inputs, ..., outputs)",
+                             layer_sizes))
     gain = 2.0 if hidden == "relu" else 1.0
     return [(rng.normal(0.0, scale * np.sqrt(gain / n_in), size=(n_in, n_out)), np.zeros(n_out))
             for n_in, n_out in zip(sizes[:-1], sizes[1:])]
 
 
+def init_net(layer_sizes: list[int] | tuple[int, ...], rng=None, hidden: str = "relu", output: str = "sigmoid",
+             scale: float = 1.0) -> Net:
+    """A :class:`Net` with :func:`init_params` weights (He or Glorot scaling by ``hidden``).
+
+    >>> init_net([2, 8, 1], rng=0, hidden="tanh").hidden
+    'tanh'
+    """
+    check_choice("output", output, OUTPUT)
+    return Net(init_params(layer_sizes, rng, hidden, scale), hidden, output)
+
+
 def flatten(params: Params) -> np.ndarray:
-    """All weights and biases as one vector (W_1, b_1, W_2, b_2, ...)."""
+    """All weights and biases as one vector (W_1, b_1, W_2, b_2, ...). Accepts a :class:`Net`."""
+    params = params.params if isinstance(params, Net) else check_params(params, finite=False)
     return np.concatenate([np.concatenate([W.ravel(), b.ravel()]) for W, b in params])
 
 
 def unflatten(theta: np.ndarray, like: Params) -> Params:
-    """Inverse of :func:`flatten`: cut ``theta`` into arrays shaped like ``like``."""
+    """Inverse of :func:`flatten`: cut ``theta`` into arrays shaped like ``like`` (a :class:`Net` gives a Net)."""
+    shapes = (like.params if isinstance(like, Net) else check_params(like, "like", finite=False))
     theta = np.asarray(theta, dtype=float)
-    n = sum(W.size + b.size for W, b in like)
+    n = sum(W.size + b.size for W, b in shapes)
     if theta.shape != (n,):
-        raise ValueError(f"The 'theta' parameter must be a vector of length {n} (the number of "
-                         f"parameters). Got an array of shape {theta.shape} instead.")
+        raise ValueError(msg("theta", f"a vector of length {n} (the number of parameters)",
+                             f"an array of shape {theta.shape}"))
     out, i = [], 0
-    for W, b in like:
+    for W, b in shapes:
         Wn = theta[i:i + W.size].reshape(W.shape); i += W.size
         bn = theta[i:i + b.size].reshape(b.shape); i += b.size
         out.append((Wn, bn))
-    return out
+    return _like(like, out)
 
 
 def weight_mask(params: Params) -> np.ndarray:
     """Boolean vector, aligned with :func:`flatten`, that is True on weights and False on biases."""
+    params = params.params if isinstance(params, Net) else check_params(params, finite=False)
     return np.concatenate([np.concatenate([np.ones(W.size, bool), np.zeros(b.size, bool)])
                            for W, b in params])
 
 
-def _check_dev(X_dev, y_dev, params: Params, output: str):
-    """Check a dev set once, at a training function's boundary: both or neither, named as such."""
+def check_dev(X_dev, y_dev, net: Net):
+    """Check a dev set once, at a training function's boundary: both or neither, named as such.
+
+    Returns ``(X_dev, Y_dev)`` (the target matrix), or ``(None, None)``.
+    """
     if (X_dev is None) != (y_dev is None):
         given, missing = ("X_dev", "y_dev") if y_dev is None else ("y_dev", "X_dev")
-        raise ValueError(_msg(missing, f"given together with {given!r} (a dev set needs both)", None))
+        raise ValueError(msg(missing, f"given together with {given!r} (a dev set needs both)", None))
     if X_dev is None:
         return None, None
-    X_dev = check_X(X_dev, "X_dev", params[0][0].shape[0])
-    return X_dev, targets(y_dev, output, params[-1][0].shape[1], X_dev.shape[0], name="y_dev")
+    X_dev = check_X(X_dev, "X_dev", net.sizes[0])
+    return X_dev, targets(y_dev, net.output, net.sizes[-1], X_dev.shape[0], name="y_dev")
 
 
 # ------------------------------------------------------------------- forward
-def forward(params: Params, X, hidden: str = "relu", output: str = "sigmoid"):
-    """Run the network. Returns ``(A_out, cache)``; ``A_out`` has shape (m, n_out)."""
-    params = check_params(params)
-    check_choice("hidden", hidden, HIDDEN)
-    check_choice("output", output, OUTPUT)
-    return _forward(params, check_X(X, n_features=params[0][0].shape[0]), hidden, output)
+def forward(params, X, hidden: str | None = None, output: str | None = None):
+    """Run the network (a :class:`Net`, or params with ``hidden``/``output``).
 
-
-def _forward(params: Params, X: np.ndarray, hidden: str, output: str):
-    """:func:`forward` without the argument checks, for loops that checked once."""
-    A, Z = [X], []
-    for l, (W, b) in enumerate(params):
-        z = A[-1] @ W + b
-        Z.append(z)
-        A.append(_out(z, output) if l == len(params) - 1 else _act(z, hidden))
-    return A[-1], Cache(A, Z, hidden, output)
+    Returns ``(A_out, cache)``; ``A_out`` has shape (m, n_out).
+    """
+    net = as_net(params, hidden, output)
+    return K.forward(net.params, check_X(X, n_features=net.sizes[0]), net.hidden, net.output)
 
 
 def targets(y, output: str, n_out: int, m: int | None = None, name: str = "y") -> np.ndarray:
@@ -166,11 +194,11 @@ def targets(y, output: str, n_out: int, m: int | None = None, name: str = "y") -
     try:
         y = np.asarray(y)
     except (TypeError, ValueError):
-        raise TypeError(_msg(name, "an array of labels", f"a {type(y).__name__} that is not an array")) from None
+        raise TypeError(msg(name, "an array of labels", f"a {type(y).__name__} that is not an array")) from None
     if y.ndim == 0:
-        raise ValueError(_msg(name, "an array of labels with one entry per row of X", y.item() if y.dtype.kind in "biufc" else y))
+        raise ValueError(msg(name, "an array of labels with one entry per row of X", y.item() if y.dtype.kind in "biufc" else y))
     if y.dtype.kind not in "biuf":
-        raise TypeError(_msg(name, "an array of numeric labels", f"an array of dtype {y.dtype}"))
+        raise TypeError(msg(name, "an array of numeric labels", f"an array of dtype {y.dtype}"))
     if y.size == 0:
         raise ValueError(f"The {name!r} parameter must be a non-empty array of labels. Got an empty array instead.")
     if m is not None and y.shape[0] != m:
@@ -199,81 +227,26 @@ def targets(y, output: str, n_out: int, m: int | None = None, name: str = "y") -
     return Y
 
 
-# -------------------------------------------------------------------- losses
-def bce_from_logits(z, y) -> np.ndarray:
-    r"""Binary cross-entropy per example from the logit ``z`` (not the probability).
-
-    :math:`L = -y\log\sigma(z) - (1-y)\log(1-\sigma(z)) = \max(z,0) - zy + \log(1+e^{-|z|})`,
-    finite for any finite ``z``.
-
-    >>> float(bce_from_logits(0.0, 1.0)) == float(np.log(2))
-    True
-    """
-    z = np.asarray(z, dtype=float)
-    y = np.asarray(y, dtype=float)
-    return np.maximum(z, 0.0) - z * y + np.log1p(np.exp(-np.abs(z)))
-
-
-def cce_from_logits(Z, Y) -> np.ndarray:
-    r"""Categorical cross-entropy per example, :math:`-\sum_k Y_k \log \mathrm{softmax}(Z)_k`,
-    computed with log-sum-exp so it stays finite."""
-    Z = np.asarray(Z, dtype=float)
-    zmax = Z.max(axis=1, keepdims=True)
-    logsumexp = zmax[:, 0] + np.log(np.exp(Z - zmax).sum(axis=1))
-    return logsumexp - (np.asarray(Y, float) * Z).sum(axis=1)
-
-
-def half_squared_error(yhat, y) -> np.ndarray:
-    r"""Per-example :math:`\tfrac12\lVert\hat y - y\rVert^2` (its derivative is :math:`\hat y - y`)."""
-    d = np.asarray(yhat, float) - np.asarray(y, float)
-    return 0.5 * (d * d).reshape(d.shape[0], -1).sum(axis=1)
-
-
-def example_losses(Z_out: np.ndarray, Y: np.ndarray, output: str) -> np.ndarray:
-    """Loss of each example, shape (m,), from the output layer's pre-activation."""
-    if output == "sigmoid":
-        return bce_from_logits(Z_out, Y).sum(axis=1)
-    if output == "softmax":
-        return cce_from_logits(Z_out, Y)
-    return half_squared_error(Z_out, Y)
-
-
-# ------------------------------------------------------------------ backward
-def backward(params: Params, cache: Cache, Y: np.ndarray) -> Params:
-    r"""Gradients of the data term :math:`\frac1m\sum_i L^{(i)}` for every ``(W, b)``.
-
-    No penalty here: the penalty's gradient lives in :mod:`l2lib.penalty`.
-    """
-    m = Y.shape[0]
-    dZ = (cache.A[-1] - Y) / m                       # dJ/dZ_out for all three output/loss pairs
-    grads: Params = []
-    for l in range(len(params) - 1, -1, -1):
-        W, _ = params[l]
-        dW = cache.A[l].T @ dZ                        # Z = A_prev W + b  =>  dW = A_prev^T dZ
-        db = dZ.sum(axis=0)                           # each row adds b once
-        grads.append((dW, db))
-        if l > 0:
-            dA = dZ @ W.T                             # upstream gradient to the previous layer
-            dZ = dA * _act_grad(cache.Z[l - 1], cache.A[l], cache.hidden)  # times local derivative
-    return grads[::-1]
-
-
 # --------------------------------------------------------------- predictions
-def predict_proba(params: Params, X, hidden: str = "relu", output: str = "sigmoid") -> np.ndarray:
+def predict_proba(params, X, hidden: str | None = None, output: str | None = None) -> np.ndarray:
     """Network output for ``X``: probabilities (sigmoid/softmax) or values (identity)."""
     return forward(params, X, hidden, output)[0]
 
 
-def predict(params: Params, X, hidden: str = "relu", output: str = "sigmoid") -> np.ndarray:
+def predict(params, X, hidden: str | None = None, output: str | None = None) -> np.ndarray:
     """Class labels (shape (m,)) for classification outputs, values for identity."""
-    A = predict_proba(params, X, hidden, output)
-    if output == "sigmoid":
-        return (A[:, 0] >= 0.5).astype(int)
-    if output == "softmax":
-        return A.argmax(axis=1)
-    return A
+    net = as_net(params, hidden, output)
+    A = K.forward(net.params, check_X(X, n_features=net.sizes[0]), net.hidden, net.output)[0]
+    return A if net.output == "identity" else K.labels(A, net.output)
 
 
-def accuracy(params: Params, X, y, hidden: str = "relu", output: str = "sigmoid") -> float:
+def accuracy(params, X, y, hidden: str | None = None, output: str | None = None) -> float:
     """Fraction of examples classified correctly."""
-    return float(np.mean(predict(params, X, hidden, output) == np.asarray(y).reshape(-1)))
+    net = as_net(params, hidden, output)
+    X = check_X(X, n_features=net.sizes[0])
+    if net.output == "identity":
+        raise ValueError(msg("output", "'sigmoid' or 'softmax' (accuracy needs classes)", net.output))
+    Y = targets(y, net.output, net.sizes[-1], X.shape[0])
+    return float(K.accuracies(net.params, X, Y, net.hidden, net.output))
+
+

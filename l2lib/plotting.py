@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .network import Params, predict_proba
+from .network import predict_proba
 
 __all__ = ["OKABE_ITO", "CLASS_COLORS", "CLASS_MARKERS", "figure", "grid_2d", "plot_data", "plot_boundary"]
 
@@ -51,9 +51,10 @@ def plot_data(X, y, ax=None, edge: bool = True):
     return ax
 
 
-def plot_boundary(params: Params, X, y, ax=None, hidden: str = "relu", output: str = "sigmoid",
+def plot_boundary(params, X, y, ax=None, hidden: str | None = None, output: str | None = None,
                   grid=None, title: str | None = None):
-    """Decision regions of a 2-D binary classifier, the 0.5 contour, and the data."""
+    """Decision regions of a 2-D binary classifier (a :class:`~l2lib.network.Net` or params), the 0.5
+    contour, and the data."""
     import matplotlib.pyplot as plt
 
     ax = ax or plt.gca()

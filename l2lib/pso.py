@@ -35,9 +35,9 @@ from typing import Callable, NamedTuple
 
 import numpy as np
 
-from ._validate import check_choice, check_int, check_lam, check_params, check_positive, check_real, check_rng, check_X
-from .network import (OUTPUT, HIDDEN, Params, _act, bce_from_logits, cce_from_logits,
-                      half_squared_error, targets, unflatten, weight_mask)
+from . import kernels as K
+from ._validate import check_int, check_lam, check_params, check_positive, check_real, check_rng, check_X, msg
+from .network import Net, as_net, targets, unflatten
 
 __all__ = ["PSOResult", "SwarmCost", "batched_logits", "batched_cost_parts", "batched_cost",
            "network_objective", "pso_minimize", "pso_minimize_loop", "pso_train"]
@@ -73,34 +73,24 @@ def _check_thetas(thetas, n: int) -> np.ndarray:
     return T
 
 
-def _tanh(z: np.ndarray) -> np.ndarray:
-    r""":math:`\tanh z = 1 - 2/(1 + e^{2z})`, with ``z`` clipped to [-20, 20] (where tanh is ±1 in float64).
-
-    The same function as ``np.tanh`` to within 4e-16, written with ``np.exp``, which numpy
-    vectorizes with SIMD instructions; on the swarm's (P, m, h) pre-activations it is about three
-    times faster than ``np.tanh``, the largest single cost of an iteration.
-    """
-    t = np.clip(z, -20.0, 20.0)                         # a new array: the steps below reuse it
-    t *= 2.0
-    np.exp(t, out=t)
-    t += 1.0
-    np.divide(2.0, t, out=t)
-    return np.subtract(1.0, t, out=t)
-
-
-def _forward_swarm(T: np.ndarray, like: Params, X: np.ndarray, hidden: str) -> np.ndarray:
-    """Unchecked batched forward pass: T (P, n) -> Z_out (P, m, n_out)."""
-    P = T.shape[0]
-    A, i = X, 0                                         # A: (m, n_0), then (P, m, n_l)
-    for l, (W, b) in enumerate(like):
+def _swarm_params(T: np.ndarray, like) -> list:
+    """Rows of T (P, n) as P stacked networks: views ``W_l`` (P, n_in, n_out) and ``b_l`` (P, 1, n_out)."""
+    P, out, i = T.shape[0], [], 0
+    for W, b in like:
         Ws = T[:, i:i + W.size].reshape(P, *W.shape); i += W.size
-        bs = T[:, i:i + b.size]; i += b.size
-        Z = A @ Ws + bs[:, None, :]                     # (m, n_in) or (P, m, n_in) @ (P, n_in, n_out)
-        if l < len(like) - 1:
-            A = _tanh(Z) if hidden == "tanh" else _act(Z, hidden)
-        else:
-            A = Z
-    return A
+        bs = T[:, i:i + b.size].reshape(P, 1, b.size); i += b.size
+        out.append((Ws, bs))
+    return out
+
+
+def _act(hidden: str):
+    """The swarm's hidden activation: :func:`l2lib.kernels.fast_tanh` for tanh (same values to 4e-16)."""
+    return K.fast_tanh if hidden == "tanh" else None
+
+
+def _forward_swarm(T: np.ndarray, like, X: np.ndarray, hidden: str) -> np.ndarray:
+    """Unchecked batched forward pass: T (P, n) -> Z_out (P, m, n_out), through :func:`l2lib.kernels.forward`."""
+    return K.forward(_swarm_params(T, like), X, hidden, "identity", act=_act(hidden))[1].Z[-1]
 
 
 # Bytes one chunk's widest (chunk, m, width) float64 intermediate may take. Evaluated whole, a large
@@ -113,13 +103,13 @@ def _forward_swarm(T: np.ndarray, like: Params, X: np.ndarray, hidden: str) -> n
 _CHUNK_BYTES = 128 * 1024
 
 
-def _chunk_size(like: Params, m: int, P: int) -> int:
+def _chunk_size(like, m: int, P: int) -> int:
     """Particles per chunk so a (chunk, m, widest layer) float64 array fits in ``_CHUNK_BYTES`` (at least 1)."""
     width = max(max(W.shape) for W, _ in like)
     return max(1, min(P, _CHUNK_BYTES // (8 * m * width)))
 
 
-def _forward_chunked(T: np.ndarray, like: Params, X: np.ndarray, hidden: str) -> np.ndarray:
+def _forward_chunked(T: np.ndarray, like, X: np.ndarray, hidden: str) -> np.ndarray:
     """:func:`_forward_swarm` a chunk of :func:`_chunk_size` particles at a time: Z_out (P, m, n_out)."""
     P = T.shape[0]
     c = _chunk_size(like, X.shape[0], P)
@@ -131,14 +121,15 @@ def _forward_chunked(T: np.ndarray, like: Params, X: np.ndarray, hidden: str) ->
     return Z
 
 
-def _swarm_parts(T: np.ndarray, like: Params, X: np.ndarray, Y: np.ndarray, lam: float, hidden: str,
-                 output: str, m: int, mask: np.ndarray) -> SwarmCost:
+def _swarm_parts(T: np.ndarray, like, X: np.ndarray, Y: np.ndarray, lam: float, hidden: str,
+                 output: str, m: int, layers: tuple[int, ...]) -> SwarmCost:
     """Unchecked batched cost: every argument already validated, Y the (m_b, K) target matrix.
 
-    The data term is computed a chunk of :func:`_chunk_size` particles at a time, the penalty for
-    the whole swarm at once. Each particle's data term comes out the same, to the bit, whatever the
-    chunk: a batched matrix product multiplies each particle's matrices alone, the rest is
-    element-wise, and each mean reduces one C-contiguous row (tests/test_pso.py checks it).
+    The data term is computed a chunk of :func:`_chunk_size` particles at a time, the penalty
+    (:func:`l2lib.kernels.penalty`) for the whole swarm at once. Each particle's data term comes out
+    the same, to the bit, whatever the chunk: a batched matrix product multiplies each particle's
+    matrices alone, the rest is element-wise, and each mean reduces one C-contiguous row
+    (tests/test_pso.py checks it).
     """
     P = T.shape[0]
     c = _chunk_size(like, X.shape[0], P)
@@ -146,32 +137,24 @@ def _swarm_parts(T: np.ndarray, like: Params, X: np.ndarray, Y: np.ndarray, lam:
         data = _swarm_data(T, like, X, Y, hidden, output)
     else:
         data = np.concatenate([_swarm_data(T[i:i + c], like, X, Y, hidden, output) for i in range(0, P, c)])
-    penalty = lam / (2 * m) * np.sum(T[:, mask] ** 2, axis=1)   # weights only, never biases
+    penalty = K.penalty(_swarm_params(T, like), lam, m, layers, False)   # weights only, never biases
     return SwarmCost(data, penalty, data + penalty)
 
 
-def _swarm_data(T: np.ndarray, like: Params, X: np.ndarray, Y: np.ndarray, hidden: str, output: str) -> np.ndarray:
+def _swarm_data(T: np.ndarray, like, X: np.ndarray, Y: np.ndarray, hidden: str, output: str) -> np.ndarray:
     """The data term (1/m_b) Σ L of each row of T, shape (P,); unchecked."""
-    Z = _forward_swarm(T, like, X, hidden)              # (P, m_b, K)
-    P, mb, K = Z.shape
-    if output == "sigmoid":
-        losses = bce_from_logits(Z, Y).sum(axis=2)      # (P, m_b), Y broadcasts over particles
-    else:
-        Yb = np.broadcast_to(Y, Z.shape).reshape(P * mb, K)
-        per_row = cce_from_logits if output == "softmax" else half_squared_error
-        losses = per_row(Z.reshape(P * mb, K), Yb).reshape(P, mb)
-    return losses.mean(axis=1)
+    return K.example_losses(_forward_swarm(T, like, X, hidden), Y, output).mean(axis=-1)
 
 
-def _n_params(like: Params) -> int:
-    check_params(like)
+def _n_params(like) -> int:
     return sum(W.size + b.size for W, b in like)
 
 
-def batched_logits(thetas, like: Params, X, hidden: str = "relu") -> np.ndarray:
+def batched_logits(thetas, like, X, hidden: str | None = None) -> np.ndarray:
     r"""Output-layer pre-activations of ``P`` networks at once.
 
-    Row ``p`` of ``thetas`` (P, n) is cut into ``(W_l, b_l)`` like ``like``
+    Row ``p`` of ``thetas`` (P, n) is cut into ``(W_l, b_l)`` like ``like`` (a :class:`~l2lib.network.Net`
+    or params; only its shapes and activation are used)
     (layout of :func:`l2lib.network.flatten`); layer ``l`` computes
     :math:`Z_l^{(p)} = A_{l-1}^{(p)} W_l^{(p)} + b_l^{(p)}` for every ``p`` with
     one batched matrix product of shape (P, m, n_l).
@@ -182,14 +165,14 @@ def batched_logits(thetas, like: Params, X, hidden: str = "relu") -> np.ndarray:
     >>> batched_logits(np.array([[1.0, 2.0, 0.5]]), like, np.array([[1.0, 1.0]]))
     array([[[3.5]]])
     """
-    T = _check_thetas(thetas, _n_params(like))
-    check_choice("hidden", hidden, HIDDEN)
-    X = check_X(X, n_features=like[0][0].shape[0])
-    return _forward_chunked(T, like, X, hidden)
+    net = as_net(like, hidden, None, "like")
+    T = _check_thetas(thetas, _n_params(net.params))
+    X = check_X(X, n_features=net.sizes[0])
+    return _forward_chunked(T, net.params, X, net.hidden)
 
 
-def batched_cost_parts(thetas, like: Params, X, y, lam: float = 0.0, hidden: str = "relu",
-                       output: str = "sigmoid", m: int | None = None) -> SwarmCost:
+def batched_cost_parts(thetas, like, X, y, lam: float = 0.0, hidden: str | None = None,
+                       output: str | None = None, m: int | None = None) -> SwarmCost:
     r"""Data term, penalty and total of :math:`J` for each of ``P`` flattened parameter vectors.
 
     .. math::  J(\theta_p) = \frac1m\sum_{i} L\big(\hat y^{(i)}(\theta_p), y^{(i)}\big)
@@ -198,19 +181,20 @@ def batched_cost_parts(thetas, like: Params, X, y, lam: float = 0.0, hidden: str
     the same number :func:`l2lib.penalty.cost` gives for ``unflatten(thetas[p], like)``.
     ``thetas`` has shape (P, n) (a single vector (n,) counts as P = 1), ``X`` (m, n_0);
     ``m`` in the penalty defaults to ``len(X)``. Biases are never penalized
-    (:func:`l2lib.network.weight_mask`). Each field of the result has shape (P,).
+    (:func:`l2lib.network.weight_mask`). ``like`` is a :class:`~l2lib.network.Net` or params
+    with ``hidden``/``output``. Each field of the result has shape (P,).
 
     >>> like = [(np.zeros((1, 1)), np.zeros(1))]
     >>> parts = batched_cost_parts([[2.0, 0.0], [0.0, 3.0]], like, [[0.0], [0.0]], [1, 1], lam=4.0)
     >>> parts.penalty.tolist()        # (4 / (2*2)) * w**2; the bias 3.0 is not penalized
     [4.0, 0.0]
     """
-    T = _check_thetas(thetas, _n_params(like))
-    return _swarm_parts(T, like, *_checked_problem(like, X, y, lam, hidden, output, m))
+    net, problem = _checked_problem(like, X, y, lam, hidden, output, m)
+    return _swarm_parts(_check_thetas(thetas, _n_params(net.params)), net.params, *problem)
 
 
-def batched_cost(thetas, like: Params, X, y, lam: float = 0.0, hidden: str = "relu",
-                 output: str = "sigmoid", m: int | None = None) -> np.ndarray:
+def batched_cost(thetas, like, X, y, lam: float = 0.0, hidden: str | None = None,
+                 output: str | None = None, m: int | None = None) -> np.ndarray:
     r"""The regularized cost :math:`J(\theta_p)` of each row of ``thetas`` (P, n); shape (P,).
 
     Shorthand for ``batched_cost_parts(...).total``.
@@ -222,27 +206,26 @@ def batched_cost(thetas, like: Params, X, y, lam: float = 0.0, hidden: str = "re
     return batched_cost_parts(thetas, like, X, y, lam, hidden, output, m).total
 
 
-def network_objective(like: Params, X, y, lam: float = 0.0, hidden: str = "relu", output: str = "sigmoid",
+def network_objective(like, X, y, lam: float = 0.0, hidden: str | None = None, output: str | None = None,
                       m: int | None = None) -> Callable[[np.ndarray], np.ndarray]:
     r"""The fitness PSO minimizes: ``f(thetas (P, n)) -> J (P,)``, :math:`J` as in :func:`batched_cost`.
 
     Checks the data and settings once, so that the returned function, called
     every iteration, only checks the shape of ``thetas``.
     """
-    n = _n_params(like)
-    problem = _checked_problem(like, X, y, lam, hidden, output, m)
-    return lambda thetas: _swarm_parts(_check_thetas(thetas, n), like, *problem).total
+    net, problem = _checked_problem(like, X, y, lam, hidden, output, m)
+    n, shapes = _n_params(net.params), net.params
+    return lambda thetas: _swarm_parts(_check_thetas(thetas, n), shapes, *problem).total
 
 
-def _checked_problem(like: Params, X, y, lam, hidden: str, output: str, m):
-    """Check the data and settings once: ``(X, Y, lam, hidden, output, m, weight mask)``."""
-    check_choice("hidden", hidden, HIDDEN)
-    check_choice("output", output, OUTPUT)
+def _checked_problem(like, X, y, lam, hidden, output, m):
+    """Check the network and data once: ``(net, (X, Y, lam, hidden, output, m, layers))``."""
+    net = as_net(like, hidden, output, "like")
     lam = check_lam(lam)
-    X = check_X(X, n_features=like[0][0].shape[0])
-    Y = targets(y, output, like[-1][0].shape[1], X.shape[0])
+    X = check_X(X, n_features=net.sizes[0])
+    Y = targets(y, net.output, net.sizes[-1], X.shape[0])
     m = X.shape[0] if m is None else check_int("m", m)
-    return X, Y, lam, hidden, output, m, weight_mask(like)
+    return net, (X, Y, lam, net.hidden, net.output, m, tuple(range(len(net.params))))
 
 
 # ------------------------------------------------------------------ the optimizer
@@ -331,14 +314,18 @@ def pso_minimize(f: Callable[[np.ndarray], np.ndarray], dim: int, lo=-1.0, hi=1.
                  rng=None) -> PSOResult:
     r"""Minimize ``f`` over the box ``[lo, hi]^dim`` with a particle swarm, one cost call per iteration.
 
+    >>> res = pso_minimize(lambda X: np.sum((X - 0.5) ** 2, axis=1), dim=2, n_iter=100, rng=0)
+    >>> np.round(res.x, 4).tolist(), res.n_evals
+    ([0.5, 0.5], 4040)
+
     Parameters
     ----------
     f : callable
         Batched cost: ``f(X)`` with ``X`` of shape (P, dim) returns the P costs, shape (P,).
     dim : int
         Number of coordinates ``n``.
-    lo, hi : float or array of shape (dim,)
-        Bounds of the search box; positions are clipped to it.
+    lo, hi : float or array
+        Bounds of the search box, scalars or arrays of shape (dim,); positions are clipped to it.
     n_particles, n_iter : int
         Swarm size ``P`` and number of iterations. The swarm is evaluated
         ``n_iter + 1`` times (once at the start), ``P`` costs each time.
@@ -349,8 +336,8 @@ def pso_minimize(f: Callable[[np.ndarray], np.ndarray], dim: int, lo=-1.0, hi=1.
         Velocity clamp per coordinate (default ``0.2 * (hi - lo)``).
     w_final : float, optional
         If given, the inertia falls linearly from ``w`` to ``w_final``.
-    x0 : array of shape (P, dim), optional
-        Initial positions (default: uniform in the box).
+    x0 : array, optional
+        Initial positions, shape (P, dim) (default: uniform in the box).
     target : float, optional
         Stop as soon as the best cost is ``<= target``.
     rng : Generator, int or None
@@ -360,10 +347,6 @@ def pso_minimize(f: Callable[[np.ndarray], np.ndarray], dim: int, lo=-1.0, hi=1.
     -------
     PSOResult
         ``x`` (dim,), ``cost``, ``history`` and ``evals`` (n_iter + 1,), ``n_evals``, ``n_iter``.
-
-    >>> res = pso_minimize(lambda X: np.sum((X - 0.5) ** 2, axis=1), dim=2, n_iter=100, rng=0)
-    >>> np.round(res.x, 4).tolist(), res.n_evals
-    ([0.5, 0.5], 4040)
     """
     s = _setup(dim, lo, hi, n_particles, n_iter, w, c1, c2, v_max, w_final, target)
     rng = check_rng(rng)
@@ -444,24 +427,24 @@ def pso_minimize_loop(f: Callable[[np.ndarray], float], dim: int, lo=-1.0, hi=1.
 
 
 # ------------------------------------------------------------------ training a network with PSO
-def pso_train(like: Params, X, y, lam: float = 0.0, hidden: str = "relu", output: str = "sigmoid",
+def pso_train(like, X, y, lam: float = 0.0, hidden: str | None = None, output: str | None = None,
               bound: float = 5.0, init: float = 1.0, n_particles: int = 40, n_iter: int = 300,
               m: int | None = None, target: float | None = None, rng=None, **pso_kw):
     r"""Train a network by PSO on :math:`J = \frac1m\sum L + \frac{\lambda}{2m}\sum_l\lVert W_l\rVert_F^2`.
 
     Every parameter (weights and biases) is searched in ``[-bound, bound]``;
-    the swarm starts uniform in ``[-init, init]``. ``like`` only supplies the
-    shapes. Extra keywords go to :func:`pso_minimize`.
+    the swarm starts uniform in ``[-init, init]``. ``like`` (a :class:`~l2lib.network.Net`, or params
+    with ``hidden``/``output``) only supplies the architecture. Extra keywords go to :func:`pso_minimize`.
 
-    Returns ``(params, result)``: the best network as ``(W, b)`` pairs and the
-    :class:`PSOResult` on the flattened vector.
+    Returns ``(net, result)``: the best network, in the form ``like`` was given (a Net, or ``(W, b)``
+    pairs), and the :class:`PSOResult` on the flattened vector.
     """
     bound = check_positive("bound", bound)
     init = check_real("init", init, 0.0, bound, low_open=True)
     rng = check_rng(rng)
-    n = sum(W.size + b.size for W, b in like)
     P = check_int("n_particles", n_particles, 1)
     f = network_objective(like, X, y, lam, hidden, output, m)
+    n = _n_params(as_net(like, hidden, output, "like").params)
     x0 = rng.uniform(-init, init, size=(P, n))
     res = pso_minimize(f, n, -bound, bound, n_particles=P, n_iter=n_iter, x0=x0, target=target, rng=rng,
                        **pso_kw)

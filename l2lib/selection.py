@@ -27,7 +27,7 @@ from typing import NamedTuple, Sequence
 import numpy as np
 
 from . import data
-from ._validate import _msg, check_choice, check_int, check_lam_grid, check_positive, check_X, divergence_error
+from ._validate import msg, check_choice, check_int, check_lam_grid, check_positive, check_X, divergence_error
 from .network import init_params
 
 __all__ = ["ValidationCurve", "validation_curve", "cv_summary", "best_lambda", "lam_positions", "lam_axis",
@@ -90,7 +90,7 @@ def validation_curve(X, y, lams, splits, hidden_sizes: Sequence[int] = (8,), lr:
 
     Returns a :class:`ValidationCurve` with arrays of shape (n_splits, n_lams).
     """
-    from .train import train_many
+    from .training import train_many
 
     X = check_X(X)
     y = np.asarray(y)
@@ -101,7 +101,7 @@ def validation_curve(X, y, lams, splits, hidden_sizes: Sequence[int] = (8,), lr:
     record_every = check_int("record_every", record_every, 0)
     for tr, _ in splits:
         if lr * lams.max() / tr.size >= 2:
-            raise ValueError(_msg("lams", "such that lr*lam/m < 2 for every split (the decay factor "
+            raise ValueError(msg("lams", "such that lr*lam/m < 2 for every split (the decay factor "
                                   "1 - lr*lam/m must stay above -1)",
                                   f"lam={lams.max()!r} with m={tr.size} and lr={lr!r}"))
     n_out = int(np.max(y)) + 1 if output == "softmax" else 1
@@ -136,16 +136,16 @@ def _check_splits(splits, m: int) -> list[tuple[np.ndarray, np.ndarray]]:
     """Validate ``(train, dev)`` index pairs: non-empty, in ``range(m)``, not overlapping."""
     splits = list(splits)
     if len(splits) == 0:
-        raise ValueError(_msg("splits", "a non-empty list of (train, dev) index arrays", splits))
+        raise ValueError(msg("splits", "a non-empty list of (train, dev) index arrays", splits))
     out = []
     for s, (tr, dv) in enumerate(splits):
         tr, dv = np.asarray(tr).reshape(-1), np.asarray(dv).reshape(-1)
         if not (np.issubdtype(tr.dtype, np.integer) and np.issubdtype(dv.dtype, np.integer)):
-            raise TypeError(_msg("splits", "pairs of integer index arrays", f"split {s} of dtypes {tr.dtype}, {dv.dtype}"))
+            raise TypeError(msg("splits", "pairs of integer index arrays", f"split {s} of dtypes {tr.dtype}, {dv.dtype}"))
         if tr.size == 0 or dv.size == 0 or min(tr.min(), dv.min()) < 0 or max(tr.max(), dv.max()) >= m:
-            raise ValueError(_msg("splits", f"non-empty index arrays in the range [0, {m - 1}]", f"split {s}"))
+            raise ValueError(msg("splits", f"non-empty index arrays in the range [0, {m - 1}]", f"split {s}"))
         if np.intersect1d(tr, dv).size:
-            raise ValueError(_msg("splits", "train and dev parts without common rows", f"split {s} with overlap"))
+            raise ValueError(msg("splits", "train and dev parts without common rows", f"split {s} with overlap"))
         out.append((tr, dv))
     return out
 
@@ -195,7 +195,7 @@ def lam_positions(lams) -> np.ndarray:
     lams = np.asarray(lams, dtype=float)
     pos = lams[lams > 0]
     if pos.size == 0:
-        raise ValueError(_msg("lams", "a sequence with at least one positive λ", lams.tolist()))
+        raise ValueError(msg("lams", "a sequence with at least one positive λ", lams.tolist()))
     step = pos[1] / pos[0] if pos.size > 1 else 10.0
     return np.where(lams > 0, lams, pos.min() / step)
 

@@ -33,7 +33,7 @@ from typing import Callable, Sequence
 
 import numpy as np
 
-__all__ = ["fmt_value", "fig_to_png", "FrameViewer", "in_kernel", "interactive_figure", "lambda_slider",
+__all__ = ["glue", "fmt_value", "fig_to_png", "FrameViewer", "in_kernel", "interactive_figure", "lambda_slider",
            "lambda_grid"]
 
 # The viewer's script, shipped as package data; %(id)s is replaced by the viewer's element id.
@@ -430,3 +430,20 @@ def lambda_grid(lo: float = 1e-3, hi: float = 10.0, per_decade: int = 2, zero: b
     n = int(round(np.log10(hi / lo) * per_decade)) + 1
     vals = [float(f"{v:.3g}") for v in np.logspace(np.log10(lo), np.log10(hi), n)]
     return ([0.0] if zero else []) + vals
+
+
+def glue(key: str, value) -> None:
+    """Hand a computed value to the book's prose: the page shows it wherever the text says ``{glue}`key```.
+
+    This is myst-nb's ``glue(key, value, display=False)`` (the website inserts the stored value
+    into the text when it is built). Where myst-nb is not installed (a chapter run with the l2lib
+    wheel alone) there is no page to fill, and this does nothing. Returns None, so that a cell
+    ending with it shows nothing.
+    """
+    if not isinstance(key, str) or not key:
+        raise TypeError(f"The 'key' parameter must be a non-empty str. Got {key!r} instead.")
+    try:
+        from myst_nb import glue as _myst_glue
+    except ModuleNotFoundError:
+        return None
+    _myst_glue(key, value, display=False)

@@ -66,11 +66,13 @@ def test_train_many_names_the_diverging_lambda():
     assert "at epoch 10:" in msg and "lam=2.0, m=2" in msg and "1 - lr*lam/m = -0.5" in msg
 
 
-def test_optim_train_stops_too():
+def test_decoupled_decay_stops_too():
+    # SGD with d = lr*lam/m = 1.5 takes the same steps as the coupled run above: it diverges at epoch 10,
+    # after a warning that the factor 1 - d is -0.5.
     p0, X, y = line()
-    with pytest.warns(O.DecayFactorWarning, match="is -0.5"):       # the factor 1 - 1.5 warns first
-        with pytest.raises(FloatingPointError, match=r"at epoch 10:.*lr=1\.5, lam=2\.0, m=2"):
-            O.train(p0, X, y, "l2", lr=1.5, lam=2.0, epochs=50, **IDENT)
+    with pytest.warns(O.DecayFactorWarning, match="is -0.5"):
+        with pytest.raises(FloatingPointError, match=r"at epoch 10:.*lr=1\.5, lam=0\.0, m=2.*d=1\.5"):
+            L.train(p0, X, y, rule=O.SGD(lr=1.5, d=1.5), epochs=50, **IDENT)
 
 
 def test_cost_checked_at_the_last_epoch_even_when_not_recorded_before():
@@ -124,7 +126,7 @@ def test_nan_in_params():
     p = L.init_params([2, 3, 1], rng=0)
     p[1][0][0, 0] = np.nan
     for f in (lambda: L.cost(p, X, y), lambda: L.forward(p, X), lambda: L.train(p, X, y, epochs=1),
-              lambda: L.train_many(p, X, y, [0.0], epochs=1), lambda: O.train(p, X, y, epochs=1)):
+              lambda: L.train_many(p, X, y, [0.0], epochs=1), lambda: L.train(p, X, y, epochs=1, rule=O.Momentum(0.1))):
         with pytest.raises(ValueError, match="'params' parameter must be finite.*layer 2"):
             f()
 
@@ -174,7 +176,7 @@ def test_dev_set_problems_name_X_dev_and_y_dev(fit):
     p = L.init_params([2, 3, 1], rng=0)
     run = {"train": lambda **kw: L.train(p, X, y, epochs=1, **kw),
            "train_many": lambda **kw: L.train_many(p, X, y, [0.0], epochs=1, **kw),
-           "optim": lambda **kw: O.train(p, X, y, epochs=1, **kw)}[fit]
+           "optim": lambda **kw: L.train(p, X, y, epochs=1, rule=O.Adam(0.01), **kw)}[fit]
     with pytest.raises(ValueError, match="'X_dev' parameter must be an array with 2 columns"):
         run(X_dev=X[:, :1], y_dev=y)
     with pytest.raises(ValueError, match=r"'y_dev' parameter must have one label per row of X_dev \(m = 20\)"):

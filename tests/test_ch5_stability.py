@@ -6,7 +6,7 @@ every printed line exactly as stored. The test runs the chapter itself (its own
 code, in a fresh kernel of this environment, working directory notebooks/) with
 one extra cell right after the cell that creates ``net0``. That cell moves every
 entry of ``net0`` by one ulp with ``np.nextafter`` (toward +inf in one run,
-toward -inf in the other) and wraps ``L.init_params`` so that every network the
+toward -inf in the other) and wraps ``L.init_net`` so that every network the
 chapter initializes later (the widths of the last experiment) is moved the same
 way. Then the printed text (stdout) of every executed cell, and every value it
 glues into the page's prose (myst-nb ``glue``), must equal the stored output
@@ -33,14 +33,14 @@ CHAPTER = ROOT / "notebooks" / "05_pso_vs_backprop.ipynb"
 PERTURB = """\
 import numpy as _np
 
-def _one_ulp(params, _to={to}):
-    moved = [(_np.nextafter(W, _to), _np.nextafter(b, _to)) for W, b in params]
-    assert all(_np.all(W1 != W) and _np.all(b1 != b) for (W1, b1), (W, b) in zip(moved, params))
-    return moved
+def _one_ulp(net, _to={to}):
+    moved = [(_np.nextafter(W, _to), _np.nextafter(b, _to)) for W, b in net.params]
+    assert all(_np.all(W1 != W) and _np.all(b1 != b) for (W1, b1), (W, b) in zip(moved, net.params))
+    return net._replace(params=moved)
 
 net0 = _one_ulp(net0)
-_init_params = L.init_params
-L.init_params = lambda *args, **kwargs: _one_ulp(_init_params(*args, **kwargs))
+_init_net = L.init_net
+L.init_net = lambda *args, **kwargs: _one_ulp(_init_net(*args, **kwargs))
 print("moved by one ulp toward", "{name}")
 """
 

@@ -187,9 +187,9 @@ def test_minibatch_step_uses_full_m_in_the_penalty():
         np.testing.assert_allclose(W, V, atol=1e-14)
     # batches of 4 out of m = 12: each of the three steps is W <- W - lr*(dW_batch + (lam/m) W) with
     # m = 12, the training-set size, not the batch size 4 (that would decay W three times as fast).
-    # Reference: the same index sets (l2lib.train.batches with the same seed), the data gradient alone
+    # Reference: the same index sets (l2lib.training.batches with the same seed), the data gradient alone
     # (lam = 0: the batch mean, checked by finite differences in this file) and the penalty by hand.
-    from l2lib.train import batches
+    from l2lib.training import batches
 
     lam, lr, m = 10.0, 0.1, 12
     c, _ = L.train(p0, X, y, lam=lam, lr=lr, epochs=1, batch_size=4, rng=0)
@@ -291,7 +291,7 @@ def test_shape_mismatch_empty_data_and_labels_out_of_range():
     q = L.init_params([3, 2, 3], rng=0)
     with pytest.raises(ValueError, match=r"class labels in the range \[0, 2\]\. Got 3"):
         L.cost(q, np.zeros((2, 3)), np.array([0, 3]), output="softmax")
-    with pytest.raises(ValueError, match="'layers' parameter must list layer indices in the range \\[0, 1\\]"):
+    with pytest.raises(ValueError, match="'layers' parameter must be a list of layer indices in the range \\[0, 1\\]"):
         L.l2_penalty(p, 1.0, 4, layers=[2])
     with pytest.raises(ValueError, match="'hidden' parameter must be one of 'relu', 'tanh'. Got 'sigmoid'"):
         L.forward(p, np.zeros((1, 3)), hidden="sigmoid")

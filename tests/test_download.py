@@ -254,7 +254,7 @@ def test_the_wheel_installs_with_its_data(downloads, fresh_venv, tmp_path):
     """Running locally's single-chapter route: the wheel installs and l2lib finds its dataset
     (the CSV has 569 rows, 212 of them malignant: UCI's description of the data)."""
     _run([fresh_venv.python, "-m", "pip", "install", "--quiet", "--force-reinstall", "--no-deps", downloads["wheel"]])
-    code = ("import l2lib; from l2lib.selection import load_breast_cancer; d = load_breast_cancer(); "
+    code = ("import l2lib; from l2lib.data import load_breast_cancer; d = load_breast_cancer(); "
             "print(l2lib.__file__, d.X.shape[0], d.X.shape[1], int(d.y.sum()))")
     where, rows, cols, malignant = _run([fresh_venv.python, "-c", code], cwd=tmp_path).stdout.split()
     assert Path(where).is_relative_to(fresh_venv.path), where

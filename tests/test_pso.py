@@ -339,7 +339,7 @@ def test_bad_cost_arguments(moons):
         batched_cost(np.zeros((2, n)), like, X[:, :1], y)
     with pytest.raises(ValueError, match="'y' parameter"):
         batched_cost(np.zeros((2, n)), like, X, y[:-1])
-    with pytest.raises(TypeError, match="'params' parameter"):
+    with pytest.raises(TypeError, match="'like' parameter"):
         batched_cost(np.zeros((2, n)), "like", X, y)
     with pytest.raises(ValueError, match="'lam' parameter"):
         network_objective(like, X, y, lam=-2.0)
@@ -365,10 +365,10 @@ def _tanh_formula(z):
 
 
 def test_tanh_in_place_steps_equal_the_formula_and_leave_the_input_alone():
-    from l2lib.pso import _tanh
+    from l2lib.kernels import fast_tanh
     z = np.random.default_rng(11).normal(0, 8, size=(5, 7, 3))
     z0 = z.copy()
-    out = _tanh(z)
+    out = fast_tanh(z)
     assert np.array_equal(out, _tanh_formula(z0)) and np.array_equal(z, z0)
 
 
