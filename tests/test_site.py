@@ -20,6 +20,7 @@ import pytest
 
 from conftest import HTML, MEASURED, PAGE_WEIGHTS, ROOT, toc_files
 from l2lib import conventions as C
+from l2lib import converter as CV
 
 PAGES = toc_files()
 CHAPTERS = [p for p in PAGES if p.startswith("notebooks/")]
@@ -260,7 +261,7 @@ def test_converter_in_a_browser_computes_what_python_computes(browser):
     """The page's JavaScript must print exactly the strings Python prints, and refuse bad input."""
     page = browser.new_page()
     page.route("**/*", lambda route: route.abort())                # nothing may be fetched
-    page.set_content("<html><body>" + C.converter(3.16, 100, 0.5, 20).html() + "</body></html>")
+    page.set_content("<html><body>" + CV.converter(3.16, 100, 0.5, 20).html() + "</body></html>")
 
     def shown():
         return {o.get_attribute("data-l2-output"): o.inner_text() for o in page.query_selector_all("[data-l2-output]")}
