@@ -285,7 +285,10 @@ def _worker(kind: str, args) -> dict:
     env = dict(os.environ, **{v: str(THREADS) for v in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS")})
     cmd = [PY, __file__, "--worker", kind, "--rounds", str(args.rounds), "--block", str(args.block),
            "--train-k", str(args.train_k)]
-    out = subprocess.run(cmd, env=env, capture_output=True, text=True, check=True)
+    out = subprocess.run(cmd, env=env, capture_output=True, text=True)
+    if out.returncode:
+        sys.stderr.write(out.stderr)
+        raise SystemExit(f"the {kind} worker of the training benchmark failed (exit status {out.returncode})")
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 

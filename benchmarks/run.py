@@ -116,16 +116,23 @@ TRAIN_ROWS = [("l2lib_step", "l2lib: `cost_and_grads` + update"), ("l2lib_train_
 PROCESS = {"numpy": "without PyTorch", "torch": "with PyTorch"}
 
 
+L2LIB_ROWS = {"l2lib_train_epoch": "`train` epoch", "l2lib_step": "`cost_and_grads` + update"}
+
+
 def training_ratios(r: dict) -> dict:
-    """Per process, the l2lib step's median ratios to PyTorch and to the floor (through the floor where
-    the process has no PyTorch: (l2lib / floor) ÷ (faster PyTorch / floor of the PyTorch process))."""
+    """Median ratios to PyTorch and to the floor of each l2lib row in each process: {(process, row): {...}}.
+
+    Where a process has no PyTorch its PyTorch ratio goes through the floor:
+    (l2lib / floor there) ÷ (faster PyTorch / floor in the PyTorch process).
+    """
     procs = r["processes"]
     t_floor = procs["torch"]["ratios"]["torch_vs_floor"]["median"] if "torch" in procs else None
     out = {}
     for kind, pr in procs.items():
-        q = pr["ratios"]["l2lib_step"]
-        torch = q["torch"]["median"] if "torch" in q else (q["floor"]["median"] / t_floor if t_floor else None)
-        out[kind] = {"floor": q["floor"]["median"], "torch": torch, "torch_direct": "torch" in q}
+        for row in L2LIB_ROWS:
+            q = pr["ratios"][row]
+            torch = q["torch"]["median"] if "torch" in q else (q["floor"]["median"] / t_floor if t_floor else None)
+            out[kind, row] = {"floor": q["floor"]["median"], "torch": torch, "torch_direct": "torch" in q}
     return out
 
 
@@ -180,15 +187,16 @@ def section_training(r: dict | None, goals: list) -> list[str]:
                      [[f"`{x['function']}`", f"{x['calls_per_step']:.0f}", f"{x['tottime_ms_per_step']:.3f}",
                        f"{x['cumtime_ms_per_step']:.3f}"] for x in p["top"][:12]])
     tr = training_ratios(r)
+
+    def measured(key):
+        return "; ".join(f"{L2LIB_ROWS[row]} {PROCESS[kind]}: {v[key]:.2f}×"
+                         + (" (through the floor)" if key == "torch" and not v["torch_direct"] else "")
+                         for (kind, row), v in tr.items())
     if "torch" in procs:
-        worst = max(v["torch"] for v in tr.values())
-        goals.append((g_torch, "; ".join(f"{PROCESS[k]}: {v['torch']:.2f}×" + ("" if v["torch_direct"] else " (through the floor)")
-                                         for k, v in tr.items()), status(worst <= GOALS["train_vs_torch"])))
+        goals.append((g_torch, measured("torch"), status(max(v["torch"] for v in tr.values()) <= GOALS["train_vs_torch"])))
     else:
         goals.append((g_torch, f"not run: {r.get('torch_skipped')}", status(None)))
-    worst = max(v["floor"] for v in tr.values())
-    goals.append((g_floor, "; ".join(f"{PROCESS[k]}: {v['floor']:.2f}×" for k, v in tr.items()),
-                  status(worst <= GOALS["train_vs_floor"])))
+    goals.append((g_floor, measured("floor"), status(max(v["floor"] for v in tr.values()) <= GOALS["train_vs_floor"])))
     return out
 
 
