@@ -27,7 +27,7 @@ Params = list  # of (W, b) pairs
 
 __all__ = ["sigmoid", "softmax", "relu", "fast_tanh", "ACTIVATIONS", "DERIVATIVES", "OUTPUTS", "bce_from_logits",
            "cce_from_logits", "half_squared_error", "LOSSES", "example_losses", "Cache", "forward", "backward",
-           "labels", "accuracies", "hits", "per_network", "sq_norms", "penalty", "penalty_grad", "CostParts",
+           "Workspace", "labels", "accuracies", "hits", "per_network", "sq_norms", "penalty", "penalty_grad", "CostParts",
            "cost_and_grads", "gradients"]
 
 
@@ -47,23 +47,24 @@ def softmax(Z: np.ndarray) -> np.ndarray:
 
 
 def relu_grad(dA: np.ndarray, z: np.ndarray, a: np.ndarray) -> np.ndarray:
-    dA[z <= 0] = 0.0                            # in place: dA is a fresh temporary of back-prop
-    return dA
+    """dJ/dZ = dJ/dA · 1[z > 0], written over ``dA`` (a temporary of back-prop)."""
+    return np.multiply(dA, z > 0, out=dA)
 
 
 def tanh_grad(dA: np.ndarray, z: np.ndarray, a: np.ndarray) -> np.ndarray:
-    dA *= 1.0 - a * a                           # d tanh(z)/dz = 1 - tanh(z)^2
+    """dJ/dZ = dJ/dA · (1 − tanh(z)²), written over ``dA`` (a temporary of back-prop)."""
+    dA *= 1.0 - a * a
     return dA
 
 
-def fast_tanh(z: np.ndarray) -> np.ndarray:
+def fast_tanh(z: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
     r""":math:`\tanh z = 1 - 2/(1 + e^{2z})`, with ``z`` clipped to [-20, 20] (where tanh is ±1 in float64).
 
     The same function as ``np.tanh`` to within 4e-16, written with ``np.exp``, which numpy
     vectorizes with SIMD instructions; on a swarm's (P, m, h) pre-activations it is several
     times faster than ``np.tanh``, the largest single cost of a PSO iteration.
     """
-    t = np.clip(z, -20.0, 20.0)                         # a new array: the steps below reuse it
+    t = np.clip(z, -20.0, 20.0, out=out)                # a new array (or ``out``): the steps below reuse it
     t *= 2.0
     np.exp(t, out=t)
     t += 1.0
@@ -71,8 +72,9 @@ def fast_tanh(z: np.ndarray) -> np.ndarray:
     return np.subtract(1.0, t, out=t)
 
 
-def relu(z: np.ndarray) -> np.ndarray:
-    return np.maximum(z, 0.0)
+def relu(z: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
+    """max(z, 0), into ``out`` if given."""
+    return np.maximum(z, 0.0, out=out)
 
 
 # The hidden activations and their derivatives (after scikit-learn's ACTIVATIONS/DERIVATIVES): an
@@ -94,7 +96,14 @@ def bce_from_logits(z, y) -> np.ndarray:
     """
     z = np.asarray(z, dtype=float)
     y = np.asarray(y, dtype=float)
-    return np.maximum(z, 0.0) - z * y + np.log1p(np.exp(-np.abs(z)))
+    t = np.abs(z, out=np.empty_like(z))                 # log(1 + e^{-|z|}), built in one array
+    np.negative(t, out=t)
+    np.exp(t, out=t)
+    np.log1p(t, out=t)
+    loss = np.maximum(z, 0.0, out=np.empty(np.broadcast_shapes(z.shape, y.shape)))
+    loss -= z * y
+    loss += t
+    return loss
 
 
 def cce_from_logits(Z, Y) -> np.ndarray:
@@ -113,8 +122,12 @@ def half_squared_error(yhat, y) -> np.ndarray:
     return 0.5 * (d * d).sum(axis=-1)
 
 
-LOSSES = {"sigmoid": lambda Z, Y: bce_from_logits(Z, Y).sum(axis=-1), "softmax": cce_from_logits,
-           "identity": half_squared_error}
+def _bce_rows(Z, Y):
+    L = bce_from_logits(Z, Y)
+    return L[..., 0] if L.shape[-1] == 1 else L.sum(axis=-1)     # one output unit: nothing to add
+
+
+LOSSES = {"sigmoid": _bce_rows, "softmax": cce_from_logits, "identity": half_squared_error}
 
 
 def example_losses(Z_out: np.ndarray, Y: np.ndarray, output: str) -> np.ndarray:
@@ -131,26 +144,55 @@ class Cache(NamedTuple):
     output: str
 
 
-def forward(params: Params, X: np.ndarray, hidden: str, output: str, act=None):
+class Workspace:
+    """Arrays kept from one pass to the next, for a loop that repeats passes of the same shapes.
+
+    A training loop makes the same large temporaries every step ((m, n_l) pre-activations,
+    activations and their gradients). Allocated afresh, arrays above the C allocator's threshold are
+    mapped and page-faulted anew each time; kept here, each is allocated once and written over. The
+    values are the same to the bit: the same operations run, into existing memory.
+    """
+
+    def __init__(self):
+        self._arrays: dict = {}
+
+    def get(self, key, shape: tuple) -> np.ndarray:
+        """The array kept under ``key``, (re)allocated if it does not have ``shape``."""
+        a = self._arrays.get(key)
+        if a is None or a.shape != shape:
+            a = self._arrays[key] = np.empty(shape)
+        return a
+
+
+def _out(ws: Workspace | None, key, a: np.ndarray, b: np.ndarray):
+    """Where ``a @ b`` goes: a kept array of the product's shape, or None (a new one)."""
+    if ws is None:
+        return None
+    return ws.get(key, np.broadcast_shapes(a.shape[:-2], b.shape[:-2]) + (a.shape[-2], b.shape[-1]))
+
+
+def forward(params: Params, X: np.ndarray, hidden: str, output: str, act=None, ws: Workspace | None = None):
     """Forward pass on checked arguments; ``params`` may carry a leading axis of K networks.
 
-    ``act`` replaces ``ACTIVATIONS[hidden]`` (the swarm passes :func:`fast_tanh`). Returns ``(A_out, cache)``.
+    ``act`` replaces ``ACTIVATIONS[hidden]`` (the swarm passes :func:`fast_tanh`); ``ws`` keeps the
+    hidden layers' arrays from call to call (:class:`Workspace`: valid until the next call with the
+    same ``ws``). Returns ``(A_out, cache)``.
     """
     act, A, Z = act or ACTIVATIONS[hidden], [X], []
     last = len(params) - 1
     for l, (W, b) in enumerate(params):
-        z = A[-1] @ W                                  # (m, n_in) @ (n_in, n_out), or K of them at once
+        z = np.matmul(A[-1], W, out=_out(ws, ("Z", l), A[-1], W))   # (m, n_in) @ (n_in, n_out), or K at once
         z += b
         Z.append(z)
-        A.append(OUTPUTS[output](z) if l == last else act(z))
+        A.append(OUTPUTS[output](z) if l == last else act(z, out=None if ws is None else ws.get(("A", l), z.shape)))
     return A[-1], Cache(A, Z, hidden, output)
 
 
-def backward(params: Params, cache: Cache, Y: np.ndarray) -> Params:
+def backward(params: Params, cache: Cache, Y: np.ndarray, ws: Workspace | None = None) -> Params:
     r"""Gradients of the data term :math:`\frac1m\sum_i L^{(i)}` for every ``(W, b)`` (a kernel: unchecked).
 
-    No penalty here: the penalty's gradient lives in :mod:`l2lib.penalty`.
-    ``params`` may carry a leading axis of K networks (see the module).
+    No penalty here: the penalty's gradient is :func:`penalty_grad`.
+    ``params`` may carry a leading axis of K networks (see the module); ``ws`` as in :func:`forward`.
     """
     m = Y.shape[-2]
     dZ = cache.A[-1] - Y                             # dJ/dZ_out for all three output/loss pairs
@@ -163,7 +205,9 @@ def backward(params: Params, cache: Cache, Y: np.ndarray) -> Params:
         db = dZ.sum(axis=-2, keepdims=dZ.ndim == 3)   # each row adds b once
         grads.append((dW, db))
         if l > 0:
-            dA = dZ @ np.swapaxes(W, -1, -2)          # upstream gradient to the previous layer
+            Wt = np.swapaxes(W, -1, -2)               # upstream gradient to the previous layer: dZ W^T
+            out = _out(ws, ("dA", l), dZ, Wt)
+            dA = np.multiply(dZ, Wt, out=out) if W.shape[-1] == 1 else np.matmul(dZ, Wt, out=out)   # 1 unit: an outer product
             dZ = deriv(dA, cache.Z[l - 1], cache.A[l])   # times the local derivative
     return grads[::-1]
 
@@ -196,16 +240,26 @@ def sq_norms(params: Params, include_bias: bool = False, biases_only: bool = Fal
 
     Shape (L,) for one network, (K, L) for K.
     """
-    def sq(A):
-        return np.sum(A * A, axis=(-2, -1)) if A.ndim >= 2 else np.sum(A * A, axis=-1)
     if biases_only:
-        return np.stack([sq(b) for _, b in params], axis=-1)
-    return np.stack([sq(W) + (sq(b) if include_bias else 0.0) for W, b in params], axis=-1)
+        return np.stack([_sq(b) for _, b in params], axis=-1)
+    return np.stack([_sq_layer(params[l], include_bias) for l in range(len(params))], axis=-1)
+
+
+def _sq(A: np.ndarray):
+    """Sum of squares over a matrix's (or a bias vector's) own axes: shape () or (K,)."""
+    return np.sum(A * A, axis=(-2, -1)) if A.ndim >= 2 else np.sum(A * A, axis=-1)
+
+
+def _sq_layer(pair, include_bias: bool):
+    W, b = pair
+    return _sq(W) + _sq(b) if include_bias else _sq(W)
 
 
 def penalty(params: Params, lam, m: int, layers: tuple[int, ...], include_bias: bool):
     r"""The penalty :math:`\frac{\lambda}{2m}\sum_{l\in\text{layers}}\lVert W_l\rVert_F^2`: shape () or (K,)."""
-    sq = sq_norms(params, include_bias)[..., list(layers)].sum(axis=-1)
+    sq = 0.0
+    for l in layers:                                   # layer by layer, in order: the sum of sq_norms
+        sq = sq + _sq_layer(params[l], include_bias)
     return lam / (2 * m) * sq
 
 
@@ -231,13 +285,13 @@ def cost_and_grads(params: Params, cache, Y: np.ndarray, lam, m: int, layers: tu
 
 
 def gradients(params: Params, cache, Y: np.ndarray, lam, m: int, layers: tuple[int, ...],
-              include_bias: bool) -> Params:
+              include_bias: bool, ws: Workspace | None = None) -> Params:
     r"""Gradient of the regularized cost: :func:`backward` (data term) plus :func:`penalty_grad`.
 
     :math:`\partial J/\partial W_l = \partial J_{\text{data}}/\partial W_l + (\lambda/m)W_l`.
     With λ = 0 (every λ of a grid) it is the data gradient alone.
     """
-    g_data = backward(params, cache, Y)
+    g_data = backward(params, cache, Y, ws)
     if not np.any(lam):
         return g_data
     g_pen = penalty_grad(params, lam, m, layers, include_bias)

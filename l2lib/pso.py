@@ -357,13 +357,26 @@ def pso_minimize(f: Callable[[np.ndarray], np.ndarray], dim: int, lo=-1.0, hi=1.
     g = int(np.argmin(pcost))
     gbest, gcost = pbest[g].copy(), pcost[g]
     hist, evals, t = [gcost], [s.P], 0
+    neg_v_max = -s.v_max
     while t < s.n_iter and (s.target is None or gcost > s.target):
         r1, r2 = rng.random(x.shape), rng.random(x.shape)
-        v = _inertia(s, t) * v + s.c1 * r1 * (pbest - x) + s.c2 * r2 * (gbest - x)
-        v = np.clip(v, -s.v_max, s.v_max)                 # velocity clamping
-        x = x + v
+        # v <- w v + c1 r1 (pbest - x) + c2 r2 (gbest - x), in place, in that order (the loop's numbers)
+        v *= _inertia(s, t)
+        r1 *= s.c1
+        pull = np.subtract(pbest, x)
+        pull *= r1
+        v += pull
+        r2 *= s.c2
+        np.subtract(gbest, x, out=pull)
+        pull *= r2
+        v += pull
+        np.maximum(v, neg_v_max, out=v)                   # velocity clamping
+        np.minimum(v, s.v_max, out=v)
+        x = x + v                                         # a new array: f may keep the last one
         hit = (x < s.lo) | (x > s.hi)
-        x, v = np.clip(x, s.lo, s.hi), np.where(hit, 0.0, v)  # stop at the wall
+        np.maximum(x, s.lo, out=x)                        # stop at the wall
+        np.minimum(x, s.hi, out=x)
+        v[hit] = 0.0
         fx = _checked_costs(f(x), s.P)                    # the whole swarm in one call
         better = fx < pcost
         pbest[better], pcost[better] = x[better], fx[better]

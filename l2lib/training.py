@@ -180,22 +180,23 @@ def _loop(net: Net, params, X, Y, lam, rule: Rule, epochs, batch_size, rng, dev,
     hist = _History(net, X, Y, dev, lam_rec, m, layers, include_bias)
     full = batch_size is None
     state = rule.init(params)
-    cache = K.forward(params, X, hidden, output)[1]
+    ws, ws_batch = K.Workspace(), K.Workspace()     # the large temporaries, allocated once
+    cache = K.forward(params, X, hidden, output, ws=ws)[1]
     total0 = hist.record(0, params, cache)
     with np.errstate(over="ignore", invalid="ignore"):   # divergence is reported below, by name
         for epoch in range(1, epochs + 1):
             if full:
-                g = K.gradients(params, cache, Y, lam, m, layers, include_bias)
+                g = K.gradients(params, cache, Y, lam, m, layers, include_bias, ws)
                 params, state = rule.step(params, g, state, include_bias)
             else:
                 for idx in batches(X.shape[0], batch_size, rng):
-                    c = K.forward(params, X[idx], hidden, output)[1]
-                    g = K.gradients(params, c, Y[idx], lam, m, layers, include_bias)
+                    c = K.forward(params, X[idx], hidden, output, ws=ws_batch)[1]
+                    g = K.gradients(params, c, Y[idx], lam, m, layers, include_bias, ws_batch)
                     params, state = rule.step(params, g, state, include_bias)
             ok = all_finite(params)
             due = ok and (epoch % record_every == 0 or epoch == epochs)
             if ok and (due or (full and epoch < epochs)):
-                cache = K.forward(params, X, hidden, output)[1]
+                cache = K.forward(params, X, hidden, output, ws=ws)[1]
             total = hist.record(epoch, params, cache) if due else None
             if not ok:
                 bad = _bad_networks(params) if np.ndim(lam) else None
