@@ -19,6 +19,7 @@ and :func:`penalty_grad` the only place where its gradient
 """
 from __future__ import annotations
 
+import threading
 from typing import NamedTuple
 
 import numpy as np
@@ -27,7 +28,7 @@ Params = list  # of (W, b) pairs
 
 __all__ = ["sigmoid", "softmax", "relu", "fast_tanh", "ACTIVATIONS", "DERIVATIVES", "OUTPUTS", "bce_from_logits",
            "cce_from_logits", "half_squared_error", "LOSSES", "example_losses", "Cache", "forward", "backward",
-           "Workspace", "labels", "accuracies", "hits", "per_network", "sq_norms", "penalty", "penalty_grad", "CostParts",
+           "Workspace", "thread_workspace", "labels", "accuracies", "hits", "per_network", "sq_norms", "penalty", "penalty_grad", "CostParts",
            "cost_and_grads", "gradients"]
 
 
@@ -164,6 +165,21 @@ class Workspace:
         return a
 
 
+_THREAD = threading.local()
+
+
+def thread_workspace() -> Workspace:
+    """This thread's :class:`Workspace`, for checked functions that run one pass and return fresh arrays.
+
+    :func:`l2lib.penalty.cost_and_grads` keeps its temporaries here between calls; what it returns is
+    never one of them. One per thread, so that threads never share temporaries.
+    """
+    ws = getattr(_THREAD, "ws", None)
+    if ws is None:
+        ws = _THREAD.ws = Workspace()
+    return ws
+
+
 def _out(ws: Workspace | None, key, a: np.ndarray, b: np.ndarray):
     """Where ``a @ b`` goes: a kept array of the product's shape, or None (a new one)."""
     if ws is None:
@@ -271,7 +287,7 @@ def penalty_grad(params: Params, lam, m: int, layers: tuple[int, ...], include_b
 
 
 def cost_and_grads(params: Params, cache, Y: np.ndarray, lam, m: int, layers: tuple[int, ...],
-                    include_bias: bool, grads: bool = True):
+                    include_bias: bool, grads: bool = True, ws: Workspace | None = None):
     """Data term + penalty (and their gradients) on checked arguments and a forward pass already made.
 
     Batch-aware: every field has shape () for one network or (K,) for K.
@@ -281,7 +297,7 @@ def cost_and_grads(params: Params, cache, Y: np.ndarray, lam, m: int, layers: tu
     parts = CostParts(data, pen, data + pen)
     if not grads:
         return parts, None
-    return parts, gradients(params, cache, Y, lam, m, layers, include_bias)
+    return parts, gradients(params, cache, Y, lam, m, layers, include_bias, ws)
 
 
 def gradients(params: Params, cache, Y: np.ndarray, lam, m: int, layers: tuple[int, ...],

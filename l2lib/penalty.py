@@ -105,6 +105,7 @@ def cost_and_grads(params, X, y, lam: float = 0.0, hidden: str | None = None, ou
     m = n if m is None else check_int("m", m)
     Y = targets(y, net.output, net.sizes[-1], n)
     args = (check_lam(lam), m, check_layers(layers, len(net.params)), check_bool("include_bias", include_bias))
-    parts, g = K.cost_and_grads(net.params, K.forward(net.params, X, net.hidden, net.output)[1], Y, *args,
-                               grads=check_bool("grads", grads))
+    ws = K.thread_workspace()                       # the pass's temporaries; nothing returned lives there
+    parts, g = K.cost_and_grads(net.params, K.forward(net.params, X, net.hidden, net.output, ws=ws)[1], Y, *args,
+                               grads=check_bool("grads", grads), ws=ws)
     return CostParts(*(float(v) for v in parts)), g

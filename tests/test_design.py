@@ -120,3 +120,30 @@ def test_rules_take_stacked_networks_with_one_decay_each():
     g = [(np.array([[[0.5]], [[0.5]]]), np.zeros((2, 1, 1)))]
     (W, _), = L.optim.SGD(0.1, d=np.array([0.0, 0.25])).step(p, g, None)[0]
     np.testing.assert_allclose(W[:, 0, 0], [2.0 - 0.05, 2.0 - 0.05 - 0.5])
+
+
+# ---------------------------------------------------------------- kept temporaries
+def test_results_never_alias_the_kept_temporaries():
+    # a second call with other weights of the same shapes must not change what the first returned
+    X, y = L.make_moons(300, 0.2, rng=0)
+    p, q = L.init_params([2, 64, 64, 1], rng=1), L.init_params([2, 64, 64, 1], rng=2)
+    parts, g = L.cost_and_grads(p, X, y, lam=0.5)
+    saved = [(dW.copy(), db.copy()) for dW, db in g]
+    L.cost_and_grads(q, X, y, lam=0.5)
+    for (dW, db), (sW, sb) in zip(g, saved):
+        np.testing.assert_array_equal(dW, sW)
+        np.testing.assert_array_equal(db, sb)
+    assert L.cost_and_grads(p, X, y, lam=0.5)[0] == parts
+
+
+def test_threads_do_not_share_temporaries():
+    import concurrent.futures as cf
+    X, y = L.make_moons(400, 0.2, rng=0)
+    nets = [L.init_params([2, 64, 64, 1], rng=s) for s in range(8)]
+    serial = [L.cost_and_grads(p, X, y, lam=0.3) for p in nets]
+    with cf.ThreadPoolExecutor(4) as ex:
+        threaded = list(ex.map(lambda p: L.cost_and_grads(p, X, y, lam=0.3), nets * 3))
+    for (a, ga), (b, gb) in zip(serial * 3, threaded):
+        assert a == b
+        for (u, _), (v, _) in zip(ga, gb):
+            np.testing.assert_array_equal(u, v)
