@@ -59,15 +59,15 @@ def tanh_grad(dA: np.ndarray, z: np.ndarray, a: np.ndarray) -> np.ndarray:
 
 
 def fast_tanh(z: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
-    r""":math:`\tanh z = 1 - 2/(1 + e^{2z})`, with ``z`` clipped to [-20, 20] (where tanh is ±1 in float64).
+    r""":math:`\tanh z = 1 - 2/(1 + e^{2z})`; for :math:`|z| > 20` the result is ±1 exactly, as for ``np.tanh``.
 
     The same function as ``np.tanh`` to within 4e-16, written with ``np.exp``, which numpy
     vectorizes with SIMD instructions; on a swarm's (P, m, h) pre-activations it is several
     times faster than ``np.tanh``, the largest single cost of a PSO iteration.
     """
-    t = np.clip(z, -20.0, 20.0, out=out)                # a new array (or ``out``): the steps below reuse it
-    t *= 2.0
-    np.exp(t, out=t)
+    with np.errstate(over="ignore"):                   # e^{2z} = inf for z > 354 gives 1 - 2/inf = 1 exactly
+        t = np.multiply(z, 2.0, out=out)                # a new array (or ``out``): the steps below reuse it
+        np.exp(t, out=t)
     t += 1.0
     np.divide(2.0, t, out=t)
     return np.subtract(1.0, t, out=t)

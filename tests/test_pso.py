@@ -428,3 +428,16 @@ def test_large_swarm_cost_in_chunks_matches_the_plain_cost(monkeypatch, m):
     assert np.array_equal(got, batched_cost(T, like, X, y, 1.0, hidden="tanh"))
     want = [L.cost(L.unflatten(T[p], like), X, y, 1.0, hidden="tanh").total for p in range(40)]
     np.testing.assert_allclose(got, want, rtol=1e-13)
+
+
+def test_fast_tanh_needs_no_clip():
+    # 1 - 2/(1 + e^{2z}) is +-1 exactly beyond |z| = 20, where exp overflows to inf for z > 354 and
+    # underflows for z < -354: without a clip it gives the bits of the clipped formula, with no warning.
+    from l2lib.kernels import fast_tanh
+    z = np.concatenate([np.linspace(-400.0, 400.0, 20001), [np.inf, -np.inf, 20.0000001, -20.0000001]])
+    clipped = 1.0 - 2.0 / (1.0 + np.exp(2.0 * np.clip(z, -20.0, 20.0)))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        got = fast_tanh(z)
+    assert np.array_equal(got, clipped)
+    assert np.max(np.abs(got - np.tanh(z))) < 5e-16
