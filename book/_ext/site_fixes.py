@@ -27,6 +27,11 @@
 7. autodoc documents a module-level constant only when it has a ``#:`` doc comment; a constant in a
    module's ``__all__`` without one (``HIDDEN = ("relu", "tanh")``) is documented anyway, with its
    value (unless that is too long to read), so every public name is on the reference page.
+8. Appendices are lettered. sphinx-multitoc-numbering numbers every numbered toctree on from the last,
+   so the first appendix would be "7"; each document of a numbered toctree captioned "Appendix"
+   (or "Appendices") gets a letter instead, A for the first: its headings (A, A.1, ...), its figures,
+   equations and exercises (A.1, ...), and with them the sidebar, prev/next links and every
+   cross-reference, which all read the numbers assigned here.
 """
 import functools
 import importlib
@@ -36,6 +41,7 @@ import re
 from pathlib import Path
 
 from docutils import nodes
+from sphinx import addnodes
 from sphinx.errors import ExtensionError
 from sphinx.util import logging
 from sphinx.util.docutils import SphinxDirective
@@ -100,6 +106,96 @@ def _build_downloads(app, exception):
         raise ExtensionError(f"the website's downloads could not be built: {err}") from err
     for p in paths:
         LOGGER.info(f"download: {p.relative_to(app.outdir)} ({p.stat().st_size / 1e6:.2f} MB)")
+
+
+def _mathjax_path_from_config(app, config):
+    """config-inited: sphinx-mathjax-offline sets ``mathjax_path`` to its all-in-one tex-chtml.js when
+    it loads, over _config.yml's value; _config.yml's value (MathJax's startup.js with the components
+    the book uses, from the same folder) is put back. Page weight, like _lighter_icons below."""
+    # Jupyter Book hands _config.yml's sphinx.config to Sphinx as overrides (conf.py's names are raw)
+    wanted = config.overrides.get("mathjax_path") or getattr(config, "_raw_config", {}).get("mathjax_path")
+    if wanted and config.mathjax_path != wanted:
+        config.mathjax_path = wanted
+
+
+# Page weight (book/_static/weight-icons.css). The theme loads fontawesome.js (1.5 MB, every Font
+# Awesome icon as SVG) on every page and the 156 kB solid webfont for its CSS icons (admonition
+# titles); the site shows some twenty icons. Once the pages are written, every page's
+# fontawesome.js tag is dropped, so each icon (an <i class="fa-...">, or a CSS ::before/::after)
+# is drawn from the theme's own font, and weight-icons.css replaces each Font Awesome face with a
+# subset holding just the glyphs the site uses: the icon classes named by any page or by the
+# theme's scripts, and every icon codepoint the stylesheets write themselves.
+_FA_SCRIPT_TAG = re.compile(r'[ \t]*(?:<!-- So that users can add custom icons -->\s*)?'
+                            r'<script[^>]*\bsrc="[^"]*_static/scripts/fontawesome\.js[^"]*"[^>]*></script>\n?')
+_FA_FACES = ("fa-solid-900", "fa-regular-400", "fa-brands-400")   # -> _static/weight-<face>.woff
+_CSS_RULE = re.compile(r"([^{}]+)\{([^{}]*)\}")
+_FA_ICON_SELECTOR = re.compile(r"\.(fa-[a-z0-9-]+)::?before")
+
+
+def _css_string_chars(decl):
+    """Code points of the characters inside the quoted strings of a CSS declaration block."""
+    cps = []
+    for body in re.findall(r'"((?:[^"\\]|\\.)*)"', decl):
+        for esc, lit in re.findall(r"\\([0-9a-fA-F]{1,6}) ?|(\\?.)", body, flags=re.S):
+            cps.append(int(esc, 16) if esc else ord(lit[-1]))
+    return cps
+
+
+def _icon_codepoints(static, texts):
+    """The Font Awesome code points the site draws: the ``.fa-NAME:before`` glyph of every icon
+    class named in ``texts`` (the pages and scripts), and every private-use code point a
+    stylesheet rule other than that class table writes (the theme's ``--pst-icon-*`` values)."""
+    table, needed = {}, set()
+    for css in sorted(static.rglob("*.css")):
+        for selectors, decl in _CSS_RULE.findall(css.read_text(encoding="utf-8", errors="replace")):
+            names = [_FA_ICON_SELECTOR.fullmatch(s.strip()) for s in selectors.split(",")]
+            chars = _css_string_chars(decl)
+            if all(names) and "content" in decl and len(chars) == 1:
+                table.update({m.group(1): chars[0] for m in names})
+            else:
+                needed.update(c for c in chars if 0xE000 <= c <= 0xF8FF)
+    for text in texts:
+        needed.update(table[name] for name in re.findall(r"\bfa-[a-z0-9-]+", text) if name in table)
+    return needed
+
+
+def _lighter_icons(app, exception):
+    """build-finished: drop fontawesome.js from every page and write the icon font subsets."""
+    if exception is not None or app.builder.format != "html":
+        return
+    out = Path(app.outdir)
+    static = out / "_static"
+    pages, texts = sorted(out.rglob("*.html")), []
+    for page in pages:
+        html = page.read_text(encoding="utf-8")
+        lighter = _FA_SCRIPT_TAG.sub("", html)
+        if "fontawesome.js" in lighter:
+            raise ExtensionError(f"{page.relative_to(out)} still loads fontawesome.js after its <script> tag "
+                                 f"was removed; the theme's markup changed (see site_fixes.py, page weight)")
+        if lighter != html:
+            page.write_text(lighter, encoding="utf-8")
+        texts.append(lighter)
+    texts += [js.read_text(encoding="utf-8", errors="replace") for js in sorted(static.rglob("*.js"))
+              if "mathjax" not in js.parts and js.name != "fontawesome.js"]
+    needed = _icon_codepoints(static, texts)
+    try:
+        from fontTools import subset
+    except ImportError as err:
+        raise ExtensionError(f"fontTools (requirements.txt) is needed to write the icon fonts: {err}") from err
+    options = subset.Options(flavor="woff", notdef_outline=True)
+    for face in _FA_FACES:
+        source = static / "vendor" / "fontawesome" / "webfonts" / f"{face}.ttf"
+        if not source.is_file():
+            raise ExtensionError(f"the theme's icon font {source.relative_to(out)} is missing; "
+                                 f"weight-icons.css needs it to write _static/weight-{face}.woff")
+        font = subset.load_font(str(source), options)
+        subsetter = subset.Subsetter(options)
+        subsetter.populate(unicodes=needed)
+        subsetter.subset(font)
+        target = static / f"weight-{face}.woff"
+        subset.save_font(font, str(target), options)
+        LOGGER.info(f"icons: {target.relative_to(out)} ({len(font.getBestCmap())} glyphs, "
+                    f"{target.stat().st_size / 1e3:.1f} kB)")
 
 
 class L2libModule(SphinxDirective):
@@ -187,11 +283,55 @@ def _public_data_documenter():
     return PublicDataDocumenter
 
 
+_APPENDIX_CAPTION = re.compile(r"^\s*appendi(x|ces)\b", re.IGNORECASE)
+
+
+def _appendix_letters(env):
+    """{docname: letter} for the documents of the numbered toctrees captioned "Appendix"."""
+    letters = {}
+    for docname in sorted(env.numbered_toctrees):
+        for toctree in env.get_doctree(docname).findall(addnodes.toctree):
+            if toctree.get("numbered") and _APPENDIX_CAPTION.match(toctree.get("caption") or ""):
+                for _title, ref in toctree["entries"]:
+                    if ref in env.toc_secnumbers and ref not in letters:
+                        letters[ref] = chr(ord("A") + len(letters))
+    return letters
+
+
+def _letter_appendices(app, env):
+    """Runs after Sphinx's numbering (env-get-updated, see 8. above); returns no extra docs to write."""
+    def swap(number, first, letter):
+        if number and number[0] == first:
+            return type(number)([letter, *number[1:]])
+        return number
+
+    for docname, letter in _appendix_letters(env).items():
+        secnums = env.toc_secnumbers[docname]
+        first = (secnums.get("") or (None,))[0]
+        if not isinstance(first, int):
+            continue                                  # no number, or already lettered
+        for anchor, number in secnums.items():
+            secnums[anchor] = swap(number, first, letter)
+        for ref in env.tocs[docname].findall(nodes.reference):
+            if ref.get("secnumber"):
+                ref["secnumber"] = swap(ref["secnumber"], first, letter)
+        title = env.titles.get(docname)
+        if title is not None and title.get("secnumber"):
+            title["secnumber"] = swap(title["secnumber"], first, letter)
+        for numbers in env.toc_fignumbers.get(docname, {}).values():
+            for node_id, number in numbers.items():
+                numbers[node_id] = swap(number, first, letter)
+    return []
+
+
 def setup(app):
     app.setup_extension("sphinx.ext.autodoc")
     app.add_autodocumenter(_public_data_documenter())
     app.connect("missing-reference", _resolve_l2lib)
+    app.connect("env-get-updated", _letter_appendices, priority=900)   # after the toctree collector
     app.add_directive("l2lib-module", L2libModule)
     app.connect("html-page-context", _fix_page, priority=1000)  # after every other handler
     app.connect("build-finished", _build_downloads)
+    app.connect("build-finished", _lighter_icons)   # page weight: see weight-icons.css
+    app.connect("config-inited", _mathjax_path_from_config)
     return {"parallel_read_safe": True, "parallel_write_safe": True}
