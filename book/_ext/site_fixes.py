@@ -27,6 +27,11 @@
 7. autodoc documents a module-level constant only when it has a ``#:`` doc comment; a constant in a
    module's ``__all__`` without one (``HIDDEN = ("relu", "tanh")``) is documented anyway, with its
    value (unless that is too long to read), so every public name is on the reference page.
+8. Appendices are lettered. sphinx-multitoc-numbering numbers every numbered toctree on from the last,
+   so the first appendix would be "7"; each document of a numbered toctree captioned "Appendix"
+   (or "Appendices") gets a letter instead, A for the first: its headings (A, A.1, ...), its figures,
+   equations and exercises (A.1, ...), and with them the sidebar, prev/next links and every
+   cross-reference, which all read the numbers assigned here.
 """
 import functools
 import importlib
@@ -36,6 +41,7 @@ import re
 from pathlib import Path
 
 from docutils import nodes
+from sphinx import addnodes
 from sphinx.errors import ExtensionError
 from sphinx.util import logging
 from sphinx.util.docutils import SphinxDirective
@@ -277,10 +283,52 @@ def _public_data_documenter():
     return PublicDataDocumenter
 
 
+_APPENDIX_CAPTION = re.compile(r"^\s*appendi(x|ces)\b", re.IGNORECASE)
+
+
+def _appendix_letters(env):
+    """{docname: letter} for the documents of the numbered toctrees captioned "Appendix"."""
+    letters = {}
+    for docname in sorted(env.numbered_toctrees):
+        for toctree in env.get_doctree(docname).findall(addnodes.toctree):
+            if toctree.get("numbered") and _APPENDIX_CAPTION.match(toctree.get("caption") or ""):
+                for _title, ref in toctree["entries"]:
+                    if ref in env.toc_secnumbers and ref not in letters:
+                        letters[ref] = chr(ord("A") + len(letters))
+    return letters
+
+
+def _letter_appendices(app, env):
+    """Runs after Sphinx's numbering (env-get-updated, see 8. above); returns no extra docs to write."""
+    def swap(number, first, letter):
+        if number and number[0] == first:
+            return type(number)([letter, *number[1:]])
+        return number
+
+    for docname, letter in _appendix_letters(env).items():
+        secnums = env.toc_secnumbers[docname]
+        first = (secnums.get("") or (None,))[0]
+        if not isinstance(first, int):
+            continue                                  # no number, or already lettered
+        for anchor, number in secnums.items():
+            secnums[anchor] = swap(number, first, letter)
+        for ref in env.tocs[docname].findall(nodes.reference):
+            if ref.get("secnumber"):
+                ref["secnumber"] = swap(ref["secnumber"], first, letter)
+        title = env.titles.get(docname)
+        if title is not None and title.get("secnumber"):
+            title["secnumber"] = swap(title["secnumber"], first, letter)
+        for numbers in env.toc_fignumbers.get(docname, {}).values():
+            for node_id, number in numbers.items():
+                numbers[node_id] = swap(number, first, letter)
+    return []
+
+
 def setup(app):
     app.setup_extension("sphinx.ext.autodoc")
     app.add_autodocumenter(_public_data_documenter())
     app.connect("missing-reference", _resolve_l2lib)
+    app.connect("env-get-updated", _letter_appendices, priority=900)   # after the toctree collector
     app.add_directive("l2lib-module", L2libModule)
     app.connect("html-page-context", _fix_page, priority=1000)  # after every other handler
     app.connect("build-finished", _build_downloads)
