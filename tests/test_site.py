@@ -11,14 +11,17 @@ page-weight budget is measured over http only (the server counts the bytes).
 """
 from __future__ import annotations
 
+import functools
+import http.server
 import json
 import re
+import threading
 from pathlib import Path
 
 import numpy as np
 import pytest
 
-from conftest import HTML, MEASURED, PAGE_WEIGHTS, ROOT, toc_files
+from conftest import HTML, MEASURED, PAGE_WEIGHTS, ROOT, Site, _StaticHandler, toc_files
 from l2lib import conventions as C
 from l2lib import converter as CV
 
@@ -281,3 +284,149 @@ def test_converter_in_a_browser_computes_what_python_computes(browser):
     assert set(shown().values()) == {"—"}
     assert "B must be" in page.inner_text(".l2-conv-status")
     page.close()
+
+
+# Page weight: what a reader's browser downloads for a chapter, its HTTP cache on. The theme's
+# fontawesome.js is not loaded (its icons come from weight-icons.css's font subsets) and MathJax
+# comes as the components the book uses (_config.yml); book/_ext/site_fixes.py does both.
+
+FIRST_VISIT_BYTES = 1_200_000    # a chapter opened with an empty cache (text gzip-compressed)
+SECOND_CHAPTER_BYTES = 600_000   # a chapter opened after another one, with that one's files cached
+# The theme's icon faces: weight-icons.css replaces each with a subset (_static/weight-<face>.woff).
+FA_FACES = {("Font Awesome 6 Free", "900"): "fa-solid-900", ("Font Awesome 6 Free", "400"): "fa-regular-400",
+            ("Font Awesome 6 Brands", "400"): "fa-brands-400"}
+
+
+class _CachingHandler(_StaticHandler):
+    """tests/conftest.py's static host, with the cache header GitHub Pages sends (ten minutes)."""
+
+    def end_headers(self):
+        self.send_header("Cache-Control", "max-age=600")
+        super().end_headers()
+
+
+@pytest.fixture(scope="session")
+def caching_site(site):
+    """The built site served like ``site``, but cacheable, so a browser's cache works as on a host."""
+    handler = functools.partial(_CachingHandler, directory=str(HTML))
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    server.lock, server.sent = threading.Lock(), {}
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield Site(server)
+    server.shutdown()
+    server.server_close()
+
+
+def _open_counting(page, site, doc) -> dict[str, int]:
+    """Open ``doc`` in ``page`` until MathJax has typeset and the network is quiet; return the
+    {path: bytes} the server sent meanwhile (what the page's context did not have cached)."""
+    site.reset_bytes()
+    page.goto(f"{site.url}/{doc}.html", wait_until="load")
+    errors = page.evaluate("""async () => { if (window.MathJax && MathJax.startup) { await MathJax.startup.promise; }
+                                return document.querySelectorAll('mjx-merror').length; }""")
+    assert errors == 0, f"{doc}: {errors} math errors"
+    # Quiet: the fonts the page uses are loaded and the server sent nothing for a second. (Playwright's
+    # "networkidle" does not come for a second page whose files come from the cache.)
+    sent: dict[str, int] = {}
+    for _ in range(120):
+        page.evaluate("document.fonts.ready.then(() => true)")
+        page.wait_for_timeout(1000)
+        with site.server.lock:
+            now = dict(site.server.sent)
+        if now == sent:
+            return now
+        sent = now
+    raise AssertionError(f"{doc}: the page kept loading files for two minutes: {sorted(sent)}")
+
+
+@pytest.mark.parametrize("doc", CHAPTERS)
+def test_chapter_weight_first_visit_and_next_chapter(browser, caching_site, doc):
+    """Opened with an empty cache a chapter transfers at most 1.2 MB; the chapter after it (after the
+    last: the first), opened next with the first one's files cached, at most 0.6 MB. Neither fetches
+    fontawesome.js or the theme's full icon fonts."""
+    nxt = CHAPTERS[(CHAPTERS.index(doc) + 1) % len(CHAPTERS)]
+    # No request routing here: Playwright turns the HTTP cache off for a context that routes requests.
+    # chromium's --host-resolver-rules (conftest.py) keeps every request on this machine anyway.
+    ctx = browser.new_context(viewport={"width": 1280, "height": 900})
+    outside, errors = [], []
+    ctx.on("request", lambda r: None if r.url.startswith(caching_site.url + "/") else outside.append(r.url))
+    page = ctx.new_page()
+    # (the browser's own request for /favicon.ico, which the site does not have, is no page's error)
+    page.on("console", lambda m: errors.append(m.text) if m.type == "error"
+            and not (m.location.get("url") or "").endswith("/favicon.ico") else None)
+    try:
+        first = _open_counting(page, caching_site, doc)
+        second = _open_counting(page, caching_site, nxt)
+    finally:
+        ctx.close()
+    cold, warm = sum(first.values()), sum(second.values())
+    MEASURED[f"page weight {doc.split('/')[-1]}"] = f"first visit {cold / 1e6:.2f} MB ({len(first)} files)"
+    MEASURED[f"page weight {nxt.split('/')[-1]} after {doc.split('/')[-1]}"] = \
+        f"{warm / 1e6:.2f} MB ({len(second)} files)"
+    heavy = [p for p in [*first, *second] if "fontawesome" in p]
+    assert heavy == [], f"the full Font Awesome was fetched: {heavy}"
+    assert outside == [] and errors == [], (outside, errors)
+    assert cold <= FIRST_VISIT_BYTES, f"{doc}: first visit {cold / 1e6:.3f} MB > {FIRST_VISIT_BYTES / 1e6} MB"
+    assert warm <= SECOND_CHAPTER_BYTES, \
+        f"{nxt} after {doc}: {warm / 1e6:.3f} MB > {SECOND_CHAPTER_BYTES / 1e6} MB: {sorted(second.items())}"
+
+
+def _icons_drawn(page, base: str) -> list[dict]:
+    """Every Font Awesome glyph the page draws (an ``<i class="fa-...">`` or a CSS ::before/::after
+    in the icon font, shown or not), drawn on a canvas from the font the page uses and from the
+    theme's full font (its .ttf, loaded here under another name), with how many pixels differ."""
+    return page.evaluate(
+        """async ([base, faces]) => {
+             const seen = new Map();
+             for (const el of document.querySelectorAll('*')) for (const pe of ['::before', '::after']) {
+               const cs = getComputedStyle(el, pe);
+               const family = (cs.fontFamily.match(/Font Awesome 6 (Free|Brands)/) || [])[0];
+               if (!family || !/^".+"$/.test(cs.content)) continue;
+               const ch = JSON.parse(cs.content);
+               const key = [family, cs.fontWeight, ch].join('|');
+               if (!seen.has(key)) seen.set(key, {family, weight: cs.fontWeight, ch, where: el.className.toString()});
+             }
+             const draw = (font, ch) => {
+               const c = document.createElement('canvas'); c.width = c.height = 64;
+               const x = c.getContext('2d'); x.font = font; x.fillStyle = '#000'; x.fillText(ch, 4, 52);
+               return x.getImageData(0, 0, 64, 64).data; };
+             // a first drawing makes the browser load what each glyph needs, as the page would
+             // (document.fonts.load would load every face of the family, the full font's too)
+             for (const icon of seen.values()) draw(`${icon.weight} 48px "${icon.family}"`, icon.ch);
+             await document.fonts.ready;
+             const out = [];
+             for (const icon of seen.values()) {
+               const face = faces[icon.family + '|' + icon.weight];
+               const full = new FontFace('L2 full ' + face, `url(${base}/_static/vendor/fontawesome/webfonts/${face}.ttf)`,
+                                         {weight: icon.weight});
+               document.fonts.add(full); await full.load();
+               const mine = draw(`${icon.weight} 48px "${icon.family}"`, icon.ch);
+               const ref = draw(`${icon.weight} 48px "L2 full ${face}"`, icon.ch);
+               const fallback = draw('48px monospace', icon.ch);
+               let ink = 0, diff = 0, same_as_fallback = true;
+               for (let i = 3; i < mine.length; i += 4) {
+                 ink += mine[i] > 0; diff += Math.abs(mine[i] - ref[i]) > 64; same_as_fallback &&= mine[i] === fallback[i]; }
+               out.push({...icon, code: icon.ch.codePointAt(0).toString(16), face, ink, diff, same_as_fallback});
+             }
+             return out; }""", [base, {f"{fam}|{w}": face for (fam, w), face in FA_FACES.items()}])
+
+
+@pytest.mark.parametrize("doc", PAGES)
+def test_every_icon_renders_from_the_subset(visit, site, doc):
+    """Every icon a page shows (theme buttons, admonition titles, ...) is drawn by the site's icon
+    subset, glyph for glyph as the theme's full Font Awesome draws it. A glyph missing from the subset
+    would still be drawn, from the theme's full font (the stylesheet's earlier face of the same
+    name): so the page must never fetch that font's .woff2, nor fontawesome.js."""
+    v = visit(doc)
+    assert v.page.evaluate("document.querySelectorAll('svg.svg-inline--fa').length") == 0
+    # decoration, as fontawesome.js marked the icons it drew: each icon's button or link has the name
+    unmarked = v.page.eval_on_selector_all("i[class*='fa-']:not([aria-hidden='true'])", "es => es.map(e => e.className)")
+    assert unmarked == [], f"{doc}: icons a screen reader would announce: {unmarked}"
+    icons = _icons_drawn(v.page, site.url)
+    fetched = [p for p in site.server.sent if "fontawesome.js" in p or re.search(r"fontawesome/.*\.woff2", p)]
+    assert fetched == [], f"{doc} fetched {fetched}: the icon subset lacks a glyph the page draws"
+    assert len(icons) >= 5, f"{doc}: only {len(icons)} icons found: {icons}"   # the header alone shows more
+    wrong = [i for i in icons if i["ink"] < 20 or i["same_as_fallback"] or i["diff"] > 0.01 * i["ink"]]
+    assert wrong == [], f"{doc}: icons not drawn as the theme draws them: {wrong}"
+    MEASURED.setdefault("icons checked (distinct glyphs per page)", "")
+    MEASURED["icons checked (distinct glyphs per page)"] += f"{doc.split('/')[-1]} {len(icons)}; "

@@ -128,6 +128,9 @@ def _mathjax_path_from_config(app, config):
 _FA_SCRIPT_TAG = re.compile(r'[ \t]*(?:<!-- So that users can add custom icons -->\s*)?'
                             r'<script[^>]*\bsrc="[^"]*_static/scripts/fontawesome\.js[^"]*"[^>]*></script>\n?')
 _FA_FACES = ("fa-solid-900", "fa-regular-400", "fa-brands-400")   # -> _static/weight-<face>.woff
+# fontawesome.js marked each icon it drew aria-hidden (it is decoration: its button has a name); the
+# <i> that now shows it gets the same mark
+_FA_ICON_TAG = re.compile(r'<i (?![^>]*aria-hidden)([^>]*\bclass="[^"]*\bfa-[a-z0-9-]+[^"]*"[^>]*)>')
 _CSS_RULE = re.compile(r"([^{}]+)\{([^{}]*)\}")
 _FA_ICON_SELECTOR = re.compile(r"\.(fa-[a-z0-9-]+)::?before")
 
@@ -168,7 +171,7 @@ def _lighter_icons(app, exception):
     pages, texts = sorted(out.rglob("*.html")), []
     for page in pages:
         html = page.read_text(encoding="utf-8")
-        lighter = _FA_SCRIPT_TAG.sub("", html)
+        lighter = _FA_ICON_TAG.sub(r'<i aria-hidden="true" \1>', _FA_SCRIPT_TAG.sub("", html))
         if "fontawesome.js" in lighter:
             raise ExtensionError(f"{page.relative_to(out)} still loads fontawesome.js after its <script> tag "
                                  f"was removed; the theme's markup changed (see site_fixes.py, page weight)")
