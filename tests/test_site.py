@@ -47,11 +47,13 @@ class Visit:
     ``bytes`` (what the server sent) is measured over http only.
     """
 
-    def __init__(self, browser, site, doc: str, color_scheme: str = "light", scheme: str = "http"):
+    def __init__(self, browser, site, doc: str, color_scheme: str = "light", scheme: str = "http",
+                 viewport: tuple[int, int] = (1280, 900), scale: float = 1):
         assert scheme in SCHEMES, scheme
         self.scheme = scheme
         self.site = site.url if scheme == "http" else HTML.resolve().as_uri()
-        self.ctx = browser.new_context(viewport={"width": 1280, "height": 900}, color_scheme=color_scheme)
+        self.ctx = browser.new_context(viewport={"width": viewport[0], "height": viewport[1]},
+                                       device_scale_factor=scale, color_scheme=color_scheme)
         self.blocked: list[str] = []
         self.errors: list[str] = []
         self.ctx.route("**/*", self._route)
@@ -284,6 +286,204 @@ def test_converter_in_a_browser_computes_what_python_computes(browser):
     assert set(shown().values()) == {"—"}
     assert "B must be" in page.inner_text(".l2-conv-status")
     page.close()
+
+
+# Readability of the site: references, appendix letters, search, buttons, equations and code.
+
+PHONE = (390, 844)      # a phone, at device scale factor 2
+LAPTOP = (1280, 800)
+
+
+def _appendix_docs() -> list[str]:
+    """The documents _toc.yml lists under a part captioned "Appendix", in order (read from the toc)."""
+    import yaml
+
+    toc = yaml.safe_load((ROOT / "_toc.yml").read_text())
+    return [c["file"] for part in toc.get("parts", []) if part.get("caption", "").startswith("Appendi")
+            for c in part.get("chapters", [])]
+
+
+def test_references_show_no_raw_latex(visit):
+    """Every entry of the bibliography reads as text: no TeX markup ($...$, \\emph, \\c{c}) on the page."""
+    v = visit("book/references")
+    text = v.page.inner_text("article.bd-article")
+    entries = v.page.eval_on_selector_all(".citation, [role='listitem']", "es => es.length")
+    assert entries >= 20, f"only {entries} bibliography entries on the page"
+    raw = [line for line in text.splitlines() if "\\" in line or "$" in line]
+    assert raw == [], f"raw LaTeX on the references page: {raw}"
+    # the citation pop-ups (title attributes) in the chapters show the same entries
+    v.page.goto(f"{v.site}/{CHAPTERS[-2]}.html", wait_until="load")
+    titles = v.page.eval_on_selector_all("a[title]", "as => as.map(a => a.title)")
+    assert [t for t in titles if "\\\\" in t or "$" in t] == []
+
+
+def test_appendix_is_lettered_everywhere(visit):
+    """The appendix is "A" wherever the site numbers it: its heading and sections, its equations,
+    figures and exercises, the sidebar, the previous chapter's next link and cross-references."""
+    docs = _appendix_docs()
+    assert docs, "_toc.yml has no part captioned Appendix"
+    first = docs[0]
+    v = visit(first)
+    page = v.page
+    numbers = page.eval_on_selector_all("article .section-number", "es => es.map(e => e.textContent.trim())")
+    assert numbers[0] == "A." and len(numbers) > 3, numbers
+    assert all(re.fullmatch(r"A(\.\d+)*\.", n) for n in numbers), numbers
+    eqnos = page.eval_on_selector_all("span.eqno", "es => es.map(e => e.textContent.trim())")
+    assert eqnos and all(re.fullmatch(r"\(A\.\d+\)#?", e) for e in eqnos), eqnos
+    eqrefs = page.eval_on_selector_all("a[href^='#equation-']:not(.headerlink)",
+                                       "as => as.map(a => a.textContent.trim())")
+    assert eqrefs and all(re.fullmatch(r"\(A\.\d+\)", e) for e in eqrefs), eqrefs
+    captions = page.eval_on_selector_all("figcaption .caption-number, .exercise .admonition-title, "
+                                         "p.admonition-title", "es => es.map(e => e.textContent.trim())")
+    numbered = [c for c in captions if re.search(r"\b[A-Z0-9]+\.\d+", c)]      # "A.1" or "7.1"
+    assert numbered and all(re.search(r"\bA\.\d+", c) for c in numbered), numbered
+    # the chapter before the appendix: the sidebar's entry and the "next" link
+    before = PAGES[PAGES.index(first) - 1]
+    page.goto(f"{v.site}/{before}.html", wait_until="load")
+    side = page.inner_text(f".bd-sidebar-primary a[href$='{Path(first).name}.html']")
+    assert side.startswith("A. "), side
+    nxt = page.inner_text(".prev-next-area a.right-next")
+    assert "A. " in nxt, nxt
+    body = page.inner_text("body")
+    assert not re.search(r"\b7\. λ across", body), "the appendix is still numbered 7 somewhere on " + before
+
+
+def _visible_search_entries(page) -> list[str]:
+    return page.evaluate(
+        """() => Array.from(document.querySelectorAll(
+                 '.search-button__button, form.bd-search input, input[type=search], input[name=q]'))
+             .filter(e => e.checkVisibility({checkOpacity: true, checkVisibilityCSS: true})
+                          && e.getBoundingClientRect().width > 0 && !e.closest('dialog:not([open])'))
+             .map(e => e.className + ' in ' + (e.parentElement.className || e.parentElement.tagName))""")
+
+
+@pytest.mark.parametrize("size", [LAPTOP, PHONE], ids=["1280px", "390px"])
+def test_one_search_entry_point(visit, size):
+    """One search field or button on a page, at a laptop's and at a phone's width; on the phone,
+    also with the site navigation opened."""
+    v = visit(CHAPTERS[0], viewport=size, scale=2 if size == PHONE else 1)
+    entries = _visible_search_entries(v.page)
+    MEASURED[f"search entry points at {size[0]} px"] = str(len(entries))
+    assert len(entries) == 1, entries
+    if size == PHONE:
+        v.page.click("button.primary-toggle >> visible=true")
+        v.page.wait_for_timeout(400)
+        assert v.page.evaluate("document.querySelector('.bd-sidebar-primary').checkVisibility()")
+        entries = _visible_search_entries(v.page)
+        assert len(entries) == 1, entries
+
+
+@pytest.mark.parametrize("doc", PAGES)
+def test_every_button_has_a_name(visit, doc):
+    """A button's name comes from aria-label, aria-labelledby, title or its text (an icon's <svg>
+    <title> is not enough for every screen reader): every <button> on the page has one."""
+    v = visit(doc)
+    v.page.wait_for_timeout(300)
+    nameless = v.page.evaluate(
+        """() => Array.from(document.querySelectorAll('button')).filter(b => {
+                 const by = (b.getAttribute('aria-labelledby') || '').split(/\\s+/).filter(Boolean)
+                     .map(id => (document.getElementById(id) || {}).textContent || '').join('');
+                 return !((b.getAttribute('aria-label') || '').trim() || by.trim() || (b.title || '').trim()
+                          || (b.innerText || '').trim()); })
+             .map(b => b.outerHTML.slice(0, 120))""")
+    n = v.page.evaluate("document.querySelectorAll('button').length")
+    assert n > 0
+    assert nameless == [], f"{len(nameless)} of {n} buttons without a name: {nameless[:5]}"
+
+
+def test_display_equations_fit_a_phone(visit):
+    """At 390x844 (device scale 2) every display equation is either fully visible, or sits in a box
+    that scrolls sideways and fades out at the edge that has more (classes l2-more-left/right and a
+    CSS mask); scrolled to its end, the fade moves to the other edge. The page never scrolls sideways."""
+    total, scrolling, problems = 0, 0, []
+    for doc in PAGES:
+        v = visit(doc, viewport=PHONE, scale=2)
+        v.page.wait_for_timeout(200)
+        res = v.page.evaluate(
+            """async () => {
+              const W = window.innerWidth, out = [];
+              const pageScrolls = document.scrollingElement.scrollWidth > W + 1;
+              for (const el of document.querySelectorAll('mjx-container[display="true"]')) {
+                const r = el.getBoundingClientRect();
+                let sc = null;
+                for (let a = el; a && a !== document.body; a = a.parentElement) {
+                  const s = getComputedStyle(a);
+                  if (/(auto|scroll)/.test(s.overflowX) && a.scrollWidth > a.clientWidth + 1) { sc = a; break; }
+                }
+                const tex = (el.closest('.math') || el).textContent.slice(0, 60);
+                if (!sc) {
+                  let clipped = r.left < -0.5 || r.right > W + 0.5;
+                  for (let a = el.parentElement; a && a !== document.body; a = a.parentElement) {
+                    if (getComputedStyle(a).overflowX !== 'visible') {
+                      const q = a.getBoundingClientRect();
+                      if (r.left < q.left - 0.5 || r.right > q.right + 0.5) clipped = true;
+                    }
+                  }
+                  out.push({kind: clipped ? 'clipped' : 'fits', tex});
+                  continue;
+                }
+                const q = sc.getBoundingClientRect();
+                const cl = sc.classList, style = getComputedStyle(sc);
+                const mask = () => (style.maskImage || style.webkitMaskImage || 'none') !== 'none';
+                sc.scrollLeft = 0; await new Promise(f => setTimeout(f, 60));
+                const atStart = cl.contains('l2-more-right') && !cl.contains('l2-more-left') && mask();
+                sc.scrollLeft = sc.scrollWidth; await new Promise(f => setTimeout(f, 60));
+                const atEnd = cl.contains('l2-more-left') && !cl.contains('l2-more-right') && mask();
+                sc.scrollLeft = 0;
+                const inside = q.left >= -0.5 && q.right <= W + 0.5;
+                out.push({kind: atStart && atEnd && inside ? 'scrolls' : 'no cue', tex, atStart, atEnd, inside});
+              }
+              return {pageScrolls, eqs: out};
+            }""")
+        assert not res["pageScrolls"], f"{doc}: the page scrolls sideways at {PHONE[0]} px"
+        total += len(res["eqs"])
+        scrolling += sum(e["kind"] == "scrolls" for e in res["eqs"])
+        problems += [(doc, e) for e in res["eqs"] if e["kind"] not in ("fits", "scrolls")]
+    fits = total - scrolling - len(problems)
+    MEASURED[f"display equations at {PHONE[0]} px"] = \
+        f"{total}: {fits} fit, {scrolling} scroll with a fade cue, {len(problems)} clipped or without cue"
+    assert total > 0
+    assert problems == [], problems[:10]
+
+
+def test_no_visible_code_block_scrolls_at_1280px(visit):
+    """At 1280x800 no visible code block (a cell's source or output, a code block in the text; a
+    collapsed cell does not count) is wider than its box. A block that still scrolls is listed by
+    page and code cell (counted from 0 among the page's rendered cells, with its first line), or by
+    its caption for a code block in the text, with its longest line."""
+    total, wide = 0, []
+    for doc in PAGES:
+        v = visit(doc, viewport=LAPTOP)
+        blocks = v.page.evaluate(
+            """() => { const cells = Array.from(document.querySelectorAll('div.cell'));
+                 return Array.from(document.querySelectorAll('div.highlight pre'))
+                   .filter(e => e.checkVisibility({checkOpacity: true, checkVisibilityCSS: true}))
+                   .map(e => { const cell = e.closest('div.cell');
+                     const line = e.textContent.split('\\n')
+                                       .reduce((a, l) => l.length > a.length ? l : a, '');
+                     const cap = e.closest('.literal-block-wrapper');
+                     const src = cell && cell.querySelector('.cell_input pre');
+                     return {cell: cell ? cells.indexOf(cell) : null, output: !!e.closest('.cell_output'),
+                             caption: cap ? cap.querySelector('.caption-text').textContent : null,
+                             first: src ? src.textContent.split('\\n')[0].slice(0, 50) : null,
+                             font: parseFloat(getComputedStyle(e).fontSize),
+                             over: e.scrollWidth - e.clientWidth, chars: line.length,
+                             line: line.trim().slice(0, 60)}; }); }""")
+        total += len(blocks)
+        small = [b for b in blocks if b["font"] < 12]
+        assert small == [], f"{doc}: code smaller than 12 px: {small[:3]}"
+        for b in blocks:
+            if b["over"] > 0:
+                if b["cell"] is None:
+                    where = f"code block in the text{' (' + b['caption'] + ')' if b['caption'] else ''}"
+                else:
+                    where = f"code cell {b['cell']} ({b['first']!r}) {'output' if b['output'] else 'source'}"
+                wide.append(f"{doc}: {where}: {b['chars']} characters, {b['over']} px too wide: {b['line']!r}")
+    MEASURED[f"visible code blocks scrolling sideways at {LAPTOP[0]} px"] = f"{len(wide)} of {total}"
+    for line in wide:
+        MEASURED[f"  wide at {LAPTOP[0]} px #{wide.index(line) + 1}"] = line
+    assert total > 0
+    assert wide == [], f"{len(wide)} code blocks scroll sideways at {LAPTOP[0]} px:\n" + "\n".join(wide)
 
 
 # Page weight: what a reader's browser downloads for a chapter, its HTTP cache on. The theme's

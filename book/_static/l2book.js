@@ -3,7 +3,7 @@
 //    so each gets the label "Copy code".
 // 2. A display equation or code block wider than its column scrolls sideways in its own box;
 //    the edge with more to see fades out (classes l2-more-left / l2-more-right, kept up to date
-//    on scroll and on resize).
+//    on scroll and on resize), and the box takes keyboard focus so the arrow keys scroll it.
 (function () {
   "use strict";
   function nameCopyButtons() {
@@ -14,6 +14,8 @@
   function mark(el) {
     var room = el.scrollWidth - el.clientWidth;
     var over = room > 1;
+    // a box that scrolls is reachable from the keyboard (then the arrow keys scroll it)
+    if (over && !el.hasAttribute("tabindex")) { el.setAttribute("tabindex", "0"); }
     el.classList.toggle("l2-more-left", over && el.scrollLeft > 1);
     el.classList.toggle("l2-more-right", over && el.scrollLeft < room - 1);
   }
