@@ -197,15 +197,18 @@ def forward(params: Params, X: np.ndarray, hidden: str, output: str, act=None, w
     act, A, Z = act or ACTIVATIONS[hidden], [X], []
     last = len(params) - 1
     for l, (W, b) in enumerate(params):
-        z = np.matmul(A[-1], W, out=_out(ws, ("Z", l), A[-1], W))   # (m, n_in) @ (n_in, n_out), or K at once
+        z = np.matmul(A[-1], W, out=_out(ws, ("Z", l), A[-1], W))   # (m, n_in) @ (n_in, n_out), or K
         z += b
         Z.append(z)
-        A.append(OUTPUTS[output](z) if l == last else act(z, out=None if ws is None else ws.get(("A", l), z.shape)))
+        if l == last:
+            A.append(OUTPUTS[output](z))
+        else:
+            A.append(act(z, out=None if ws is None else ws.get(("A", l), z.shape)))
     return A[-1], Cache(A, Z, hidden, output)
 
 
 def backward(params: Params, cache: Cache, Y: np.ndarray, ws: Workspace | None = None) -> Params:
-    r"""Gradients of the data term :math:`\frac1m\sum_i L^{(i)}` for every ``(W, b)`` (a kernel: unchecked).
+    r"""Gradients of the data term :math:`\frac1m\sum_i L^{(i)}` for every ``(W, b)`` (unchecked).
 
     No penalty here: the penalty's gradient is :func:`penalty_grad`.
     ``params`` may carry a leading axis of K networks (see the module); ``ws`` as in :func:`forward`.
@@ -221,9 +224,12 @@ def backward(params: Params, cache: Cache, Y: np.ndarray, ws: Workspace | None =
         db = dZ.sum(axis=-2, keepdims=dZ.ndim == 3)   # each row adds b once
         grads.append((dW, db))
         if l > 0:
-            Wt = np.swapaxes(W, -1, -2)               # upstream gradient to the previous layer: dZ W^T
+            Wt = np.swapaxes(W, -1, -2)               # upstream gradient dZ W^T to the layer below
             out = _out(ws, ("dA", l), dZ, Wt)
-            dA = np.multiply(dZ, Wt, out=out) if W.shape[-1] == 1 else np.matmul(dZ, Wt, out=out)   # 1 unit: an outer product
+            if W.shape[-1] == 1:                      # one unit: an outer product
+                dA = np.multiply(dZ, Wt, out=out)
+            else:
+                dA = np.matmul(dZ, Wt, out=out)
             dZ = deriv(dA, cache.Z[l - 1], cache.A[l])   # times the local derivative
     return grads[::-1]
 
@@ -280,10 +286,12 @@ def penalty(params: Params, lam, m: int, layers: tuple[int, ...], include_bias: 
 
 
 def penalty_grad(params: Params, lam, m: int, layers: tuple[int, ...], include_bias: bool) -> Params:
-    r"""Its gradient: :math:`(\lambda/m)\,W_l` on penalized layers (and ``b_l`` if ``include_bias``), 0 elsewhere."""
+    r"""Its gradient: :math:`(\lambda/m)\,W_l` on penalized layers (and ``b_l`` if
+    ``include_bias``), 0 elsewhere."""
     def grad(A, on):
         return (per_network(lam, A) / m) * A if on else np.zeros_like(A)
-    return [(grad(W, l in layers), grad(b, include_bias and l in layers)) for l, (W, b) in enumerate(params)]
+    return [(grad(W, l in layers), grad(b, include_bias and l in layers))
+            for l, (W, b) in enumerate(params)]
 
 
 def cost_and_grads(params: Params, cache, Y: np.ndarray, lam, m: int, layers: tuple[int, ...],
