@@ -29,7 +29,7 @@ Params = list  # of (W, b) pairs
 __all__ = ["sigmoid", "softmax", "relu", "fast_tanh", "ACTIVATIONS", "DERIVATIVES", "OUTPUTS", "bce_from_logits",
            "cce_from_logits", "half_squared_error", "LOSSES", "example_losses", "Cache", "forward", "backward",
            "Workspace", "thread_workspace", "labels", "accuracies", "hits", "per_network", "sq_norms", "penalty", "penalty_grad", "CostParts",
-           "cost_and_grads", "gradients"]
+           "cost_and_grads", "gradients", "add_penalty_grad"]
 
 
 # ---------------------------------------------------------------- activations
@@ -315,11 +315,16 @@ def gradients(params: Params, cache, Y: np.ndarray, lam, m: int, layers: tuple[i
     :math:`\partial J/\partial W_l = \partial J_{\text{data}}/\partial W_l + (\lambda/m)W_l`.
     With λ = 0 (every λ of a grid) it is the data gradient alone.
     """
-    g_data = backward(params, cache, Y, ws)
+    return add_penalty_grad(params, backward(params, cache, Y, ws), lam, m, layers, include_bias)
+
+
+def add_penalty_grad(params: Params, grads: Params, lam, m: int, layers: tuple[int, ...],
+                     include_bias: bool) -> Params:
+    """``grads`` (of the data term) plus :func:`penalty_grad`: the coupled L2 gradient; ``grads`` as is at λ = 0."""
     if not np.any(lam):
-        return g_data
+        return grads
     g_pen = penalty_grad(params, lam, m, layers, include_bias)
-    return [(dW + pW, db + pb) for (dW, db), (pW, pb) in zip(g_data, g_pen)]
+    return [(dW + pW, db + pb) for (dW, db), (pW, pb) in zip(grads, g_pen)]
 
 
 class CostParts(NamedTuple):

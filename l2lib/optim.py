@@ -281,9 +281,7 @@ def _apply(rule: Rule, params, grads, state, lam, m, include_bias):
         params, grads = _columns(params), _columns(grads)
         if state is not None:
             state = OptState(state.t, _columns(state.first), _columns(state.second))
-    if np.any(lam):
-        pen = K.penalty_grad(params, lam, m, tuple(range(len(params))), include_bias)
-        grads = [(dW + pW, db + pb) for (dW, db), (pW, pb) in zip(grads, pen)]
+    grads = K.add_penalty_grad(params, grads, lam, m, tuple(range(len(params))), include_bias)
     new, state2 = rule.step(params, grads, state if state is not None else rule.init(params), include_bias)
     if per_column:
         new = _uncolumns(new)
