@@ -15,7 +15,7 @@ from .network import (Net, accuracy, bce_from_logits, cce_from_logits, flatten, 
                       weight_mask)
 from .penalty import CostParts, cost, cost_and_grads, frobenius_sq, l2_penalty, l2_penalty_grad
 from .plotting import OKABE_ITO, figure, grid_2d, plot_boundary, plot_data
-from .slider import FrameViewer, glue, interactive_figure, lambda_grid, lambda_slider
+from .slider import FrameViewer, glue, interactive_figure, lambda_grid, lambda_slider, static_figure
 from .training import sgd_step, train, train_many
 
 __version__ = "0.1.0"
@@ -26,6 +26,6 @@ __all__ = ["make_blobs", "make_moons", "train_dev_split", "gradient_check", "num
            "forward", "half_squared_error", "init_params", "predict", "predict_proba", "sigmoid", "softmax",
            "targets", "unflatten", "weight_mask", "CostParts", "cost", "cost_and_grads", "frobenius_sq",
            "l2_penalty", "l2_penalty_grad", "OKABE_ITO", "figure", "grid_2d", "plot_boundary", "plot_data",
-           "FrameViewer", "glue", "interactive_figure", "lambda_grid", "lambda_slider", "sgd_step", "train",
+           "FrameViewer", "glue", "interactive_figure", "lambda_grid", "lambda_slider", "static_figure", "sgd_step", "train",
            "train_many", "conventions", "converter", "data", "frameworks", "gradcheck", "kernels", "network", "optim", "penalty", "plotting",
            "pso", "quadratic", "selection", "slider", "training"]
