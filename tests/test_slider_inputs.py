@@ -81,10 +81,10 @@ def test_set_off_the_grid_names_the_control_and_moves_nothing():
     v.widget()
     with pytest.raises(ValueError, match=r"The 'lam' control must take one of \[0.0, 1.0\]. Got 0.5 instead"):
         v.set(flag=True, lam=0.5)
-    assert v._image.value == v.frames[0]            # flag=True was not applied either
+    assert v._image.value == v.frames[0].encode()   # flag=True was not applied either
     assert v._inputs["flag"].value is False
     v.set(lam=1.0, flag=True)
-    assert v._image.value == v.frames[3]
+    assert v._image.value == v.frames[3].encode()
 
 
 def test_unknown_control_name_in_set_and_index():
