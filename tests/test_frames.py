@@ -1,34 +1,28 @@
 """Every stored figure comes out again when its chapter runs here, on either numpy code path.
 
-nbval compares the stored text of every cell but masks images (see nbval_sanitize.cfg). This test
+nbval compares the stored text of every cell but masks figures (see nbval_sanitize.cfg). This test
 covers them: it executes each notebook in memory (nbclient, nothing is written) in the current
-environment and compares every figure of the stored outputs with the new one — each slider's
-frames (the ``frames`` list of its text/html, in order, and the ``<img>`` it starts on) and each
-static ``image/png``. ``make test`` runs it twice, on numpy's default code path and on its baseline
-path (every dispatched SIMD feature off, ``scripts/cpu_features.py``); an extra cell in the kernel
-checks that the kernel really runs on the path of this process.
+environment and compares every figure of the stored outputs with the new one — each slider's SVG
+(its template, every frame's slot contents, panel boxes, controls and alt texts, and the frame it
+starts on) and each remaining static ``image/png``. ``make test`` runs it twice, on numpy's default
+code path and on its baseline path (every dispatched SIMD feature off, ``scripts/cpu_features.py``);
+an extra cell in the kernel checks that the kernel really runs on the path of this process.
 
-**Decoded pixels within a tolerance, not bytes** — measured (numpy 2.4, x86-64 with AVX-512):
+**SVG: same text, same structure, coordinates within two rounding units.** l2lib writes geometry
+rounded to 0.01 pt. A computation that differs in its last bits between CPUs can move a rounded
+coordinate by one unit (0.01 pt, 1/7200 of an inch) where it sits on a rounding boundary; nothing
+else may change. So two SVGs agree when every piece of text (tick labels, titles, the values in
+them) is identical, everything that is not a number is identical (elements, attributes, styles,
+their order), and every number differs by at most ``TOL`` = 0.02. A frame that is missing, out of
+order or drawn from other numbers fails: neighbouring λ frames of every slider differ by far more
+(``test_neighbouring_frames_differ_beyond_the_tolerance`` checks it on the stored chapters).
 
-* PNG bytes are not reproducible. Executing the book on the default path (X86_V4), with only
-  X86_V3 (an AVX2 machine's path) and on the baseline path (X86_V2) gives identical bytes for most
-  figures, but not for chapter 3's slider (2 of 11 frames) and its gradient figure; and the frames
-  stored in the repository, made on another machine, differ in chapters 2 (2 of 12 frames) and 3
-  (10 of 11) on every path tried here. A curve that moves by a fraction of a pixel changes a few
-  anti-aliased pixels, and ``fig_to_png``'s adaptive 256-colour palette, chosen from the whole
-  image's colours, then shifts some palette entries, so pixels far from the curve (text edges,
-  grid lines) change by a level or two and the compressed bytes change throughout.
-* Decoded to RGB the differences are tiny: at most 0.21 % of a frame's pixels differ at all,
-  at most 0.01 % by more than 16 levels (of 255) in some channel, the largest single difference
-  is 56 levels (every figure of every chapter with a stable computation, all pairs of the paths
-  above and the stored frames).
-* Two neighbouring frames of the same slider (the smallest real change a reader can make) differ
-  by more than 16 levels in at least 0.70 % of their pixels.
-
-So a figure passes when it has the same size and at most ``MAX_FRACTION`` = 0.1 % of its pixels
-differ by more than ``LEVELS`` = 16 in some channel: ten times the measured rounding noise, seven
-times below the nearest wrong frame. A frame that is missing, out of order or drawn from other
-numbers fails; so does a different number of figures or of frames.
+**PNG (figures without controls not yet drawn as SVG): decoded pixels within a tolerance, not
+bytes** — measured (numpy 2.4, x86-64 with AVX-512): PNG bytes are not reproducible across SIMD
+paths and machines (a curve that moves by a fraction of a pixel changes a few anti-aliased pixels),
+but decoded to RGB at most 0.21 % of a figure's pixels differ at all and at most 0.01 % by more
+than 16 levels. So a PNG passes when it has the same size and at most ``MAX_FRACTION`` = 0.1 % of
+its pixels differ by more than ``LEVELS`` = 16 in some channel.
 """
 from __future__ import annotations
 
@@ -50,10 +44,14 @@ ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb"))
 LEVELS = 16            # a channel differing by more than this many levels (of 255) counts as a changed pixel
 MAX_FRACTION = 1e-3    # of the figure's pixels
+TOL = 0.02             # pt: two units of the 0.01-pt rounding of SVG geometry
 
 DATA = re.compile(r'<script type="application/json" class="l2-data">(.*?)</script>', re.S)
 START = re.compile(r'<div class="l2-frames" id="[^"]*" data-frame="(\d+)">')
-IMG = re.compile(r'<img class="l2-frame" src="data:image/png;base64,([A-Za-z0-9+/=]+)"')
+SVG = re.compile(r'<svg [^>]*class="l2-svg l2-wide".*?</svg>', re.S)
+UID = re.compile(r"l2f-[0-9a-f]{12}")
+TEXT = re.compile(r"<text[^>]*>(.*?)</text>", re.S)
+NUMBER = re.compile(r"(-?\d+(?:\.\d+)?(?:e[-+]?\d+)?)")
 
 # Appended to the in-memory notebook: which numpy code path the kernel runs on, and which Python.
 PROBE = """import json, sys
@@ -65,22 +63,24 @@ print(json.dumps({"prefix": sys.prefix, "on": {k: bool(_um.__cpu_features__.get(
 
 
 def figures(nb) -> list[dict]:
-    """Every figure of a notebook's outputs, in order: where it is, its kind, its PNG frames."""
+    """Every figure of a notebook's outputs, in order: where it is, its kind, its frames (SVG text or PNG bytes)."""
     out = []
     for ci, cell in enumerate(nb.cells):
         for oi, o in enumerate(cell.get("outputs", [])):
             data = o.get("data", {})
             m = DATA.search(data.get("text/html", ""))
             if m:
-                html = data["text/html"]
-                d = json.loads(m.group(1))
-                out.append({"where": f"cell {ci} output {oi} (slider)",
-                            "frames": [base64.b64decode(s) for s in d["frames"]],
+                html = UID.sub("l2f-ID", data["text/html"])
+                d = json.loads(UID.sub("l2f-ID", m.group(1)))
+                out.append({"where": f"cell {ci} output {oi} (figure)", "kind": "svg",
+                            "frames": ["".join(s) for s in d["slots"]],
+                            "template": SVG.search(html).group(0),
+                            "geometry": json.dumps([d["size"], d["panels"]]), "font": d["font"],
                             "controls": (d["shape"], d["names"], d["labels"], d["alts"]),
-                            "start": (int(START.search(html).group(1)), base64.b64decode(IMG.search(html).group(1)))})
-            if "image/png" in data:
-                out.append({"where": f"cell {ci} output {oi} (image)", "frames": [base64.b64decode(data["image/png"])],
-                            "controls": None, "start": None})
+                            "start": int(START.search(html).group(1))})
+            elif "image/png" in data:
+                out.append({"where": f"cell {ci} output {oi} (image)", "kind": "png",
+                            "frames": [base64.b64decode(data["image/png"])], "controls": None, "start": None})
     return out
 
 
@@ -96,6 +96,19 @@ def changed_fraction(a: bytes, b: bytes) -> float:
     return float((np.abs(pa - pb).max(axis=2) > LEVELS).mean())
 
 
+def svg_difference(a: str, b: str) -> float:
+    """The largest difference between corresponding numbers of two SVG texts; ``inf`` when their text
+    content or anything that is not a number differs (or the numbers differ in count)."""
+    if [re.sub(r"<[^>]+>", "", t) for t in TEXT.findall(a)] != [re.sub(r"<[^>]+>", "", t) for t in TEXT.findall(b)]:
+        return float("inf")
+    pa, pb = NUMBER.split(a), NUMBER.split(b)
+    if len(pa) != len(pb) or pa[0::2] != pb[0::2]:
+        return float("inf")
+    if len(pa) == 1:
+        return 0.0
+    return float(np.max(np.abs(np.array(pa[1::2], float) - np.array(pb[1::2], float))))
+
+
 # ---------------------------------------------------------------- the comparison itself
 def _png(color: tuple[int, int, int], box=None, size=(40, 25)) -> bytes:
     img = Image.new("RGB", size, "white")
@@ -104,6 +117,18 @@ def _png(color: tuple[int, int, int], box=None, size=(40, 25)) -> bytes:
     buf = io.BytesIO()
     img.save(buf, format="PNG")
     return buf.getvalue()
+
+
+def test_svg_difference_by_hand():
+    a = '<path d="M 1.25 3L 4 5.5"/><text x="2" y="3">0.6</text>'
+    assert svg_difference(a, a) == 0.0
+    assert svg_difference(a, a.replace("1.25", "1.26")) == pytest.approx(0.01)       # one rounding unit
+    assert svg_difference(a, a.replace("5.5", "5.55")) == pytest.approx(0.05)         # a real move ...
+    assert 0.05 > TOL                                                                # ... fails
+    assert svg_difference(a, a.replace(">0.6<", ">0.61<")) == float("inf")          # text must be identical
+    assert svg_difference(a, a.replace("L 4 5.5", "L 4 5.5L 6 7")) == float("inf")   # another element
+    assert svg_difference(a, a.replace("<path", "<polyline")) == float("inf")
+    assert svg_difference(a, a.replace('"/>', '" style="fill: red"/>', 1)) == float("inf")
 
 
 def test_changed_fraction_counts_pixels_by_hand():
@@ -184,12 +209,35 @@ def test_stored_figures_are_reproduced(path, monkeypatch):
     for s, n in zip(stored, new):
         assert n["controls"] == s["controls"], f"{s['where']}: controls, labels or alt texts changed"
         assert len(n["frames"]) == len(s["frames"]), f"{s['where']}: {len(n['frames'])} frames, stored {len(s['frames'])}"
-        if s["start"]:
-            k, img = n["start"]
-            assert k == s["start"][0] and img == n["frames"][k], f"{s['where']}: starts on the wrong frame"
+        if s["kind"] == "svg":
+            assert n["start"] == s["start"], f"{s['where']}: starts on frame {n['start']}, stored {s['start']}"
+            assert n["font"] == s["font"], f"{s['where']}: smallest font {n['font']} pt, stored {s['font']}"
+            pairs = [("template", s["template"], n["template"]), ("size and panels", s["geometry"], n["geometry"])]
+            pairs += [(f"frame {k}", a, b) for k, (a, b) in enumerate(zip(s["frames"], n["frames"]))]
+            for what, a, b in pairs:
+                diff = svg_difference(a, b)
+                if diff > TOL:
+                    bad.append(f"{s['where']} {what}: " + ("text or structure differs" if diff == float("inf")
+                               else f"a coordinate moved by {diff:.3f} pt (allowed {TOL})"))
+            continue
         for k, (a, b) in enumerate(zip(s["frames"], n["frames"])):
             frac = changed_fraction(a, b)
             if frac > MAX_FRACTION:
                 bad.append(f"{s['where']} frame {k}: {100 * frac:.3f} % of the pixels differ by more than "
                            f"{LEVELS} levels (allowed {100 * MAX_FRACTION:.1f} %)")
     assert not bad, f"{path.name}: figures differ from the stored ones:\n" + "\n".join(bad)
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=[p.name for p in NOTEBOOKS])
+def test_neighbouring_frames_differ_beyond_the_tolerance(path):
+    """The comparison above can tell a frame from its neighbour: the smallest change a reader can make."""
+    nb = nbformat.read(path, as_version=4)
+    for f in figures(nb):
+        if f["kind"] != "svg" or len(f["frames"]) < 2:
+            continue
+        shape = f["controls"][0]
+        for k in range(len(f["frames"]) - 1):
+            if (k + 1) % shape[-1] == 0:           # the next frame changes another control: not neighbours
+                continue
+            d = svg_difference(f["frames"][k], f["frames"][k + 1])
+            assert d > 5 * TOL, f"{path.name} {f['where']}: frames {k} and {k + 1} differ by only {d} pt"
