@@ -174,12 +174,16 @@ def _panels(fig) -> list[list[float]]:
              round(min(h, b[3] + 2), 2)] for b in boxes]
 
 
-def _min_font(fig) -> float:
-    from matplotlib.text import Text
+_FONT_SIZE = re.compile(r"font-size: ([0-9.]+)px")
 
-    sizes = [t.get_fontsize() for t in fig.findobj(Text)
-             if t.get_visible() and t.get_text().strip() and t.get_figure(root=True) is fig]
-    return float(min(sizes)) if sizes else 10.0
+
+def _min_font(svg: str) -> float:
+    """The smallest text of an SVG, in its units (pt): for each ``<text>``, its base size (the largest
+    size among its parts, so that mathtext's sub- and superscripts, drawn at 70 % of their text by
+    typographic convention, count with their text), then the smallest of those."""
+    sizes = [max(float(v) for v in _FONT_SIZE.findall(t)) for t in re.findall(r"<text[^>]*>.*?</text>", svg, re.S)
+             if _FONT_SIZE.search(t)]
+    return min(sizes) if sizes else 10.0
 
 
 def _take_apart(fig, panels: list[list[float]] | None = None, gids: dict | None = None) -> _Frame:
@@ -188,7 +192,6 @@ def _take_apart(fig, panels: list[list[float]] | None = None, gids: dict | None 
     its artists' panel numbers, ``gids``: ``{"axes": [...], "texts": [...]}``."""
     import xml.etree.ElementTree as ET
 
-    min_font = _min_font(fig)
     if panels is None:
         fig.draw_without_rendering()
         boxes = _panels(fig)
@@ -198,7 +201,9 @@ def _take_apart(fig, panels: list[list[float]] | None = None, gids: dict | None 
             ax.set_gid(g)
         for art, g in zip(list(fig.texts) + list(fig.legends), gids["texts"]):
             art.set_gid(g)
-    root = ET.fromstring(_svg_text(fig))
+    text = _svg_text(fig)
+    min_font = _min_font(text)
+    root = ET.fromstring(text)
     w, h = (float(v) for v in root.get("viewBox").split()[2:])
     defs: dict[str, str] = {}
     _strip(root, defs)
