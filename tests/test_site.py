@@ -119,16 +119,21 @@ def test_page_loads_offline_and_renders(visit, doc, scheme):
 
 
 def _frame_state(page, root):
-    """The frame shown, and the frame the controls' current values select (computed here, row-major)."""
+    """The frame shown, and the frame the controls' current values select (computed here, row-major):
+    the slots' contents as the page holds them and as the frame's stored contents parse."""
     return page.evaluate(
         """r => { const d = JSON.parse(r.querySelector('script.l2-data').textContent);
                   let k = 0;
                   r.querySelectorAll('input[data-l2-dim]').forEach(el => {
                       const j = +el.dataset.l2Dim;
                       k = k * d.shape[j] + (el.type === 'checkbox' ? (el.checked ? 1 : 0) : +el.value); });
-                  const img = r.querySelector('img.l2-frame');
-                  return {src: img.src, alt: img.alt, expected: 'data:image/png;base64,' + d.frames[k],
-                          expected_alt: d.alts[k], n: d.frames.length}; }""", root)
+                  const svg = r.querySelector('svg.l2-wide');
+                  const slots = Array.from(svg.querySelectorAll('g[data-l2-slot]'));
+                  const parse = html => { const g = document.createElementNS('http://www.w3.org/2000/svg', 'g');
+                                          g.innerHTML = html; return g.innerHTML; };
+                  return {src: slots.map(s => s.innerHTML).join('|'), alt: svg.getAttribute('aria-label'),
+                          expected: d.slots[k].map(parse).join('|'), expected_alt: d.alts[k],
+                          n: d.slots.length}; }""", root)
 
 
 def _move(page, inp, key):
@@ -237,7 +242,7 @@ def test_chapters_have_numbers_prev_next_equation_links_and_ipynb_download(visit
 
 
 def test_figures_stay_legible_in_dark_mode(visit):
-    """In dark mode every figure still shows dark ink on a light ground (the PNGs are opaque white)."""
+    """In dark mode every figure still shows dark ink on a light ground (figures draw an opaque white ground)."""
     import io
 
     from PIL import Image
@@ -249,7 +254,7 @@ def test_figures_stay_legible_in_dark_mode(visit):
     assert page.evaluate("document.documentElement.dataset.theme") == "dark"
     body = page.evaluate("getComputedStyle(document.body).backgroundColor")
     assert sum(int(c) for c in re.findall(r"\d+", body)[:3]) < 150, f"page is not dark: {body}"
-    imgs = page.query_selector_all(".cell_output img, img.l2-frame")
+    imgs = page.query_selector_all(".cell_output img, svg.l2-svg")
     assert imgs
     for img in imgs:
         img.scroll_into_view_if_needed()
