@@ -69,6 +69,8 @@ def measure_notebook(path: Path, min_samples: int = 60, timeout: int = 900) -> d
     for v in data["viewers"]:
         t = v.pop("times")
         v["latency_s"] = summary(t)
+        g = v.pop("off_grid", None)
+        v["off_grid_s"] = summary(g) if g else None
     data["wall_s"] = wall
     data["notebook"] = path.name
     data["slowest_cells"] = sorted(cells, key=lambda c: -c["seconds"])[:3]
@@ -83,12 +85,13 @@ def _ts(stamp: str) -> float:
 
 
 def naive_render_cost(repeats: int = 7) -> dict:
-    """Seconds to draw and PNG-encode a representative two-panel decision-region figure (no training)."""
+    """Seconds to draw and encode (as l2lib stores frames: SVG taken apart) a representative two-panel
+    decision-region figure (no training)."""
     import matplotlib
 
     matplotlib.use("Agg")
     import l2lib as L
-    from l2lib.slider import fig_to_png
+    from l2lib.slider import _take_apart
 
     X, y = L.make_moons(200, noise=0.25, rng=0)
     nets = L.train_many(L.init_params([2, 16, 16, 1], rng=0), X, y, [0.0, 3.0], lr=0.5, epochs=200)[0]
@@ -98,7 +101,11 @@ def naive_render_cost(repeats: int = 7) -> dict:
         fig, axes = L.figure(ncols=2)
         for ax, p, lam in zip(axes, nets, (0.0, 3.0)):
             L.plot_boundary(p, X, y, ax=ax, grid=grid, title=f"λ = {lam}")
-        return fig_to_png(fig)
+        f = _take_apart(fig)
+        import matplotlib.pyplot as plt
+
+        plt.close(fig)
+        return "".join(u for c in f.units for u in c if isinstance(u, str))
 
     render()                                                   # warm-up: fonts, caches
     times, cpu, size = [], [], 0
@@ -108,7 +115,7 @@ def naive_render_cost(repeats: int = 7) -> dict:
         times.append(time.perf_counter() - t0)
         cpu.append(time.process_time() - c0)
     return {"description": "2 panels x (contourf 11 levels + 0.5 contour + 200 points), 150 x 150 grid, "
-                           "figure 8.4 x 3.6 in at 80 dpi, drawn and PNG-encoded by l2lib's fig_to_png", "png_bytes": size,
+                           "figure 8.4 x 3.6 in, drawn and encoded as SVG by l2lib.slider", "svg_bytes": size,
             "seconds": summary(times), "cpu_seconds": summary(cpu)}
 
 

@@ -84,17 +84,19 @@ def section_sliders(r: dict | None, goals: list) -> list[str]:
     rows, worst_med, worst_p95, n = [], 0.0, 0.0, 0
     for nb in r["notebooks"]:
         if not nb["viewers"]:
-            rows.append([nb["notebook"], "(none)", "", "", "", "", "", ""])
+            rows.append([nb["notebook"], "(none)", "", "", "", "", "", "", ""])
         for v in nb["viewers"]:
             s = v["latency_s"]
             ctl = "; ".join(f"{v['labels'].get(c, c)}: {len(o)} values" for c, o in v["controls"].items())
+            g = v.get("off_grid_s")
             rows.append([nb["notebook"], f"#{v['index'] + 1} {ctl}", v["frames"], s["n"], spread_ms(s), ms(s["p95"]),
-                         ms(s["max"]), f"{v['png_bytes_mean'] / 1e3:.0f}"])
+                         ms(s["max"]), f"{v['svg_bytes_mean'] / 1e3:.0f}",
+                         f"{ms(g['median'])} / {ms(g['p95'])} (n={g['n']})" if g else "no compute="])
             worst_med, worst_p95, n = max(worst_med, s["median"]), max(worst_p95, s["p95"]), n + 1
     for nbname, err in r.get("errors", {}).items():
-        rows.append([nbname, f"notebook failed: {err}", "", "", "", "", "", ""])
+        rows.append([nbname, f"notebook failed: {err}", "", "", "", "", "", "", ""])
     out += table(["notebook", "slider", "frames", "changes", "ms: median (p25–p75)", "ms: p95", "ms: max",
-                  "mean PNG kB"], rows, "llrrrrrr")
+                  "mean SVG frame kB", "off-grid λ ms: median / p95 (computed on demand)"], rows, "llrrrrrrl")
     unmeasured = [[nb["notebook"], f"`{c}`"] for nb in r["notebooks"] for c in nb.get("unmeasured_controls", [])]
     out += table(["notebook", "control created outside a FrameViewer (not measured)"],
                  unmeasured or [["(none)", ""]], "ll")

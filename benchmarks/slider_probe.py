@@ -3,7 +3,9 @@
 ``install()`` runs before the notebook's first cell: it wraps
 ``l2lib.slider.FrameViewer._repr_mimebundle_`` so that every viewer the notebook displays is
 registered. ``report()`` runs after the last cell: it moves every control of every registered viewer
-through all its values with ``FrameViewer.set`` and prints one JSON line.
+through all its values with ``FrameViewer.set``, then, where the viewer was made with ``compute``, sets
+20 λ values off its grid (log-uniform over its positive range, a fixed seed: each computed on demand,
+the first time), and prints one JSON line.
 """
 from __future__ import annotations
 
@@ -66,9 +68,23 @@ def move_all(viewer, min_samples: int = 60) -> list[float]:
                 if np.unravel_index(viewer._current_index(), viewer.shape)[j] == pos[j]:
                     continue
                 times.append(viewer.set(**{name: viewer.controls[name][pos[j]]}))
-                if viewer._image.value != viewer.frames[viewer._current_index()]:
+                if bytes(viewer._image.value) != viewer.frame(**viewer._current_values()).encode("utf-8"):
                     raise AssertionError("the Image widget does not show the frame of the controls' values")
     return times
+
+
+def off_grid(viewer, n: int = 20, seed: int = 0) -> list[float]:
+    """Seconds each of ``n`` off-grid λ values took in ``viewer.set`` (computed on demand: none is cached)."""
+    import numpy as np
+
+    name = viewer._live.name
+    grid = np.array([float(v) for v in viewer.controls[name]])
+    lo, hi = grid[grid > 0].min(), grid.max()
+    rng = np.random.default_rng(seed)
+    values = [float(f"{v:.4g}") for v in np.exp(rng.uniform(np.log(lo), np.log(hi), 4 * n))]
+    values = [v for v in dict.fromkeys(values) if v not in set(grid)][:n]
+    viewer.widget()
+    return [viewer.set(**{name: v}) for v in values]
 
 
 def report(min_samples: int = 60) -> None:
@@ -77,13 +93,14 @@ def report(min_samples: int = 60) -> None:
     import numpy as np
 
     out = {"elapsed_s": time.perf_counter() - _t0[0], "cpu_s": time.process_time() - _t0[1], "viewers": []}
-    for k, v in enumerate(_viewers):
+    for k, v in enumerate(x for x in _viewers if x.controls):      # figures with controls
         times = move_all(v, min_samples)
-        sizes = [len(f) for f in v.frames]
+        sizes = [len(f.encode("utf-8")) for f in v.frames]
         out["viewers"].append({"index": k, "controls": {n: [str(x) for x in o] for n, o in v.controls.items()},
                                "labels": dict(v.labels), "frames": len(v.frames),
-                               "png_bytes_mean": float(np.mean(sizes)), "png_bytes_max": int(max(sizes)),
-                               "alt0": v.alts[0], "times": times})
+                               "svg_bytes_mean": float(np.mean(sizes)), "svg_bytes_max": int(max(sizes)),
+                               "alt0": v.alts[0], "times": times,
+                               "off_grid": off_grid(v) if v._live is not None else None})
     owned = {id(c) for v in _viewers for c in v._inputs.values()}
     kinds = (w.IntSlider, w.FloatSlider, w.FloatLogSlider, w.SelectionSlider, w.SelectionRangeSlider, w.Dropdown,
              w.Checkbox, w.IntRangeSlider, w.FloatRangeSlider, w.ToggleButtons, w.RadioButtons, w.ToggleButton)

@@ -46,18 +46,53 @@ def test_snake_starts_at_the_first_frame():
 
 # ---------------------------------------------------------------- moving a real FrameViewer
 def test_move_all_changes_every_control_and_shows_the_right_frame():
-    from l2lib.slider import FrameViewer
+    import matplotlib
 
-    frames = [bytes([i]) * 10 for i in range(6)]
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    import l2lib as L
+
+    def render(lam, decay_bias):
+        fig, ax = plt.subplots(figsize=(2, 1.5))
+        ax.plot([0, 1], [0, lam + decay_bias])
+        return fig
+
     controls = {"lam": [0.0, 0.1, 1.0], "decay_bias": [False, True]}
-    v = FrameViewer(frames, controls, {"lam": "λ", "decay_bias": "bias"}, [f"f{i}" for i in range(6)],
-                    {"lam": 0.0, "decay_bias": False})
+    v = L.interactive_figure(render, controls, alt="x", labels={"lam": "λ", "decay_bias": "bias"})
     times = move_all(v, min_samples=10)
     # snake over (3, 2) has 6 frames and 5 single changes per sweep; 10 samples need 2 sweeps
     assert len(times) == 10
     assert all(t >= 0 for t in times)
     # back where the walk started (a forward then a backward sweep), showing that frame
-    assert v._current_index() == 0 and v._image.value == frames[0]
+    assert v._current_index() == 0 and bytes(v._image.value) == v.frames[0].encode()
+
+
+def test_off_grid_sets_values_off_the_grid_each_computed_once():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    import l2lib as L
+    from slider_probe import off_grid
+
+    seen = []
+
+    def compute(lams):
+        seen.extend(float(x) for x in lams)
+        return list(lams)
+
+    def render(r, lam):
+        fig, ax = plt.subplots(figsize=(2, 1.5))
+        ax.plot([0, 1], [0, r])
+        return fig
+
+    v = L.lambda_slider(render, [0.0, 0.1, 1.0, 10.0], alt="x", compute=compute)
+    times = off_grid(v, n=5)
+    extra = seen[4:]                      # after the grid's own call
+    assert len(times) == 5 and len(extra) == 5 and len(set(extra)) == 5
+    assert all(0.1 <= x <= 10.0 and x not in (0.1, 1.0, 10.0) for x in extra)
 
 
 # ---------------------------------------------------------------- table of contents for the build
@@ -185,7 +220,8 @@ def test_report_renders_every_section_from_results(tmp_path, monkeypatch):
         "sliders": {"notebooks": [{"notebook": "01.ipynb", "elapsed_s": 3.0, "cpu_s": 2.5, "unmeasured_controls": [],
                                    "slowest_cells": [{"cell": 4, "seconds": 1.5, "first_line": "x = 1"}],
                                    "viewers": [{"index": 0, "labels": {"lam": "λ"}, "controls": {"lam": ["0", "1"]},
-                                                "frames": 2, "latency_s": _stats(0.001), "png_bytes_mean": 5e3}]}],
+                                                "frames": 2, "latency_s": _stats(0.001), "svg_bytes_mean": 5e3,
+                                                "off_grid_s": _stats(0.1)}]}],
                     "errors": {}, "naive_render": {"description": "a figure", "seconds": s, "cpu_seconds": s}},
         "book": {"execute": {"notebooks": ["01.ipynb"], "paired_threads": None,
                              "runs": [{"per_notebook_s": {"01.ipynb": 95.0}, "wall_s": 97.0, "cpu_s": 90.0,

@@ -429,6 +429,7 @@ class FrameViewer:
                 "labels": [[fmt_value(v) for v in self.controls[n]] for n in names],
                 "alts": self.alts, "size": [w, h], "panels": self.panels if len(self.panels) > 1 else [],
                 "font": self.min_font, "minpx": MIN_TEXT_PX,
+                "live": names.index(self._live.name) if self._live is not None else None,
                 "slots": self._slots}
         alt = html.escape(self.alts[k0])
         wide = self._svg(self._slots[k0], standalone=False,
@@ -481,6 +482,10 @@ class FrameViewer:
             rows.append(w.HBox([self._typed, self._status]))
         self._widget = w.VBox(rows + [self._image])
         return self._widget
+
+    def _current_index(self) -> int:
+        """The stored frame the live controls select."""
+        return self.index(**self._current_values())
 
     def _current_values(self) -> dict:
         vals = {}
