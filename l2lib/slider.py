@@ -319,8 +319,8 @@ class FrameViewer:
     values off the stored grid: it computes their figure on demand and keeps it.
     """
 
-    def __init__(self, layers: _Layers, controls: dict[str, list], labels: dict[str, str],
-                 alts: list[str], initial: dict[str, object], live: "_Live | None" = None):
+    def __init__(self, layers, controls: dict[str, list], labels: dict[str, str],
+                 alts: list[str], initial: dict[str, object], live=None):
         digest = hashlib.sha1(json.dumps([layers.template, layers.slots, layers.defs]).encode()).hexdigest()
         self.uid = "l2f-" + digest[:12]
         pre = functools.partial(_prefix_ids, uid=self.uid)

@@ -37,6 +37,7 @@ import functools
 import importlib
 import importlib.util
 import inspect
+import html as html_module
 import re
 from pathlib import Path
 
@@ -201,6 +202,42 @@ def _lighter_icons(app, exception):
                     f"{target.stat().st_size / 1e3:.1f} kB)")
 
 
+# Figures (l2lib.slider) are inline SVG with their text as text, in matplotlib's DejaVu Sans (and its
+# oblique face for mathtext's italics), the font their layout was measured with. A reader whose
+# machine lacks it would see another sans-serif of other widths: labels and mathtext pieces would
+# shift. l2book.css declares both faces (a local copy first); here they are written as subsets of
+# matplotlib's own fonts holding the characters the site's figures use (a browser fetches a face
+# only when a page draws text in it).
+_FIGURE_FACES = (("DejaVuSans.ttf", "l2-dejavu-sans.woff"), ("DejaVuSans-Oblique.ttf", "l2-dejavu-sans-oblique.woff"))
+_FIGURE_BLOCK = re.compile(r'<div class="l2-frames".*?</script></div>', re.S)
+
+
+def _figure_fonts(app, exception):
+    """build-finished: write the figure font subsets (see above)."""
+    if exception is not None or app.builder.format != "html":
+        return
+    out = Path(app.outdir)
+    chars = set()
+    for page in sorted(out.rglob("*.html")):
+        for block in _FIGURE_BLOCK.findall(page.read_text(encoding="utf-8")):
+            chars.update(ord(c) for c in html_module.unescape(block) if c.isprintable())
+    try:
+        import matplotlib
+        from fontTools import subset
+    except ImportError as err:
+        raise ExtensionError(f"matplotlib and fontTools (requirements.txt) write the figure fonts: {err}") from err
+    source_dir = Path(matplotlib.get_data_path()) / "fonts" / "ttf"
+    options = subset.Options(flavor="woff", notdef_outline=True, layout_features=["*"])
+    for source, target in _FIGURE_FACES:
+        font = subset.load_font(str(source_dir / source), options)
+        subsetter = subset.Subsetter(options)
+        subsetter.populate(unicodes=chars | set(range(0x20, 0x7F)))
+        subsetter.subset(font)
+        subset.save_font(font, str(out / "_static" / target), options)
+        LOGGER.info(f"figure font: _static/{target} ({len(font.getBestCmap())} glyphs, "
+                    f"{(out / '_static' / target).stat().st_size / 1e3:.1f} kB)")
+
+
 class L2libModule(SphinxDirective):
     """``{l2lib-module} l2lib.<name>`` with a sentence as content, in a MyST page (see 5. above)."""
 
@@ -336,5 +373,6 @@ def setup(app):
     app.connect("html-page-context", _fix_page, priority=1000)  # after every other handler
     app.connect("build-finished", _build_downloads)
     app.connect("build-finished", _lighter_icons)   # page weight: see weight-icons.css
+    app.connect("build-finished", _figure_fonts)
     app.connect("config-inited", _mathjax_path_from_config)
     return {"parallel_read_safe": True, "parallel_write_safe": True}
