@@ -23,4 +23,4 @@ svg.setAttribute("aria-label",d.alts[k]);root.dataset.frame=k;}
 fit();if(window.ResizeObserver)new ResizeObserver(fit).observe(root);else window.addEventListener("resize",fit);
 ins.forEach(function(el){el.addEventListener("input",upd);el.addEventListener("change",upd);});
 var i=0,idle=window.requestIdleCallback||function(f){return setTimeout(f,50);};
-(function pre(){if(i<d.slots.length){nodes(i++);idle(pre);}})();})();
+(function pre(){if(i<d.slots.length){nodes(i++);idle(pre);}else root.dataset.parsed="1";})();})();
