@@ -20,6 +20,11 @@ __all__ = ["Converter", "converter"]
 _INPUTS = (("lam", "λ (this book)", "0", "any"), ("m", "m (training examples)", "1", "1"),
            ("lr", "η (learning rate)", "0", "any"), ("B", "B (minibatch size)", "1", "1"))
 
+# Printed under the table: what the rows' values do and do not promise.
+_NOTE = ("Decay rows give the book's shrink per step (and its step under plain SGD), not the book's cost "
+         "with momentum or Adam. liblinear also penalizes the intercept; so do PyTorch, Keras 3 optimizers "
+         "and Optax unless the biases are left out of the decay.")
+
 # The converter's script, shipped as package data; %(formulas)s is replaced by the JS formulas.
 _CONV_JS = resources.files(__package__).joinpath("static/converter.js").read_text(encoding="utf-8")
 
@@ -47,8 +52,11 @@ class Converter:
 
         The root element has class ``l2-converter``; inputs carry ``data-l2-input``
         (``lam``, ``m``, ``lr``, ``B``) and output cells ``data-l2-output`` (the
-        convention keys). The script recomputes every :attr:`l2lib.conventions.Convention.js` formula
-        in the browser on each input.
+        convention keys). The rows are grouped, one ``<tbody>`` per
+        :data:`l2lib.conventions.KINDS` entry under a heading row: the conventions
+        with the book's cost first, the decoupled ones (same decay per step, not
+        L2) apart. The script recomputes every :attr:`l2lib.conventions.Convention.js`
+        formula in the browser on each input.
         """
         e = escape
         start = {"lam": self.lam, "m": self.m, "lr": self.lr, "B": self.batch_size}
@@ -57,15 +65,23 @@ class Converter:
             f'value="{e(conventions.fmt4(start[k]))}" min="{lo}" step="{step}" style="width:7em"></label>'
             for k, text, lo, step in _INPUTS)
         vals = self.values()
-        rows = "".join(f"<tr><th scope='row'>{e(c.where)}</th><td><code>{e(c.parameter)}</code></td>"
-                       f"<td>{e(c.formula)}</td><td data-l2-output='{k}'>{e(conventions.fmt4(vals[k]))}</td></tr>"
-                       for k, c in conventions.CONVENTIONS.items())
+        ncol = 4
+        groups = [(heading, [(k, c) for k, c in conventions.CONVENTIONS.items() if c.kind == kind])
+                  for kind, heading in conventions.KINDS.items()]
+        rows = "".join(
+            f"<tbody><tr><th scope='colgroup' colspan='{ncol}' style='text-align:left'>{e(heading)}</th></tr>"
+            + "".join(f"<tr><th scope='row'>{e(c.where)}</th><td><code>{e(c.parameter)}</code></td>"
+                      f"<td>{e(c.formula)}</td><td data-l2-output='{k}'>{e(conventions.fmt4(vals[k]))}</td></tr>"
+                      for k, c in members)
+            + "</tbody>" for heading, members in groups if members)
         formulas = "{" + ",".join(f"{json.dumps(k)}:function(lam,m,lr,B){{return {c.js};}}"
                                   for k, c in conventions.CONVENTIONS.items()) + "}"
         return (f'<div class="l2-converter"><div class="l2-conv-inputs">{fields}</div>'
-                f'<table class="l2-conv-table"><caption>The same L2 strength in every convention</caption>'
+                f'<table class="l2-conv-table"><caption>The book\'s λ in every convention: the same L2 cost, '
+                f"or only the same decay per step</caption>"
                 f"<thead><tr><th scope='col'>where</th><th scope='col'>parameter</th><th scope='col'>formula</th>"
-                f"<th scope='col'>value</th></tr></thead><tbody>{rows}</tbody></table>"
+                f"<th scope='col'>value</th></tr></thead>{rows}</table>"
+                f'<p class="l2-conv-note">{e(_NOTE)}</p>'
                 f'<p class="l2-conv-status" role="status" aria-live="polite"></p>'
                 f"<script>{_CONV_JS % {'formulas': formulas}}</script></div>")
 

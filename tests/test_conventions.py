@@ -70,6 +70,21 @@ def test_hand_worked_values():
     assert C.sklearn_logreg_C(4.0) == pytest.approx(0.25)
     assert C.sklearn_logreg_C(0.0) == math.inf
     assert C.decoupled_decay(3.0, 100, 0.5) == pytest.approx(0.015)
+    assert C.keras_weight_decay(3.0, 100) == pytest.approx(0.03)
+    assert C.optax_weight_decay(3.0, 100) == pytest.approx(0.03)
+    assert C.playground_rate(3.0, 100) == pytest.approx(0.03)
+    assert C.from_book(4.0, "sklearn_logreg_liblinear") == pytest.approx(0.25)
+
+
+def test_every_convention_has_a_kind_and_the_decay_rows_say_what_they_are():
+    assert set(C.KINDS) == {"l2", "decay"}
+    kinds = {k: c.kind for k, c in C.CONVENTIONS.items()}
+    assert {k for k, v in kinds.items() if v == "decay"} == {"torch_adamw", "keras_wd", "optax_adamw", "decoupled"}
+    assert all(v in C.KINDS for v in kinds.values())
+    order = list(kinds.values())
+    assert order == sorted(order, key=list(C.KINDS).index)            # L2 rows first, decay rows apart
+    assert all(c.vs_l2 for c in C.CONVENTIONS.values() if c.kind == "decay")
+    assert not any(c.vs_l2 for c in C.CONVENTIONS.values() if c.kind == "l2")
 
 
 @pytest.mark.parametrize("key", list(C.CONVENTIONS))
@@ -111,6 +126,10 @@ def test_bad_input_names_the_parameter():
         C.to_book(-0.5, "keras_l2", m=10)
     with pytest.raises(ValueError, match="'value'"):
         C.to_book(0.0, "sklearn_logreg")
+    with pytest.raises(ValueError, match="'convention'.*torch_adamw"):
+        C.l2_gap("torch_sgd")                                      # an L2 convention has no gap to L2
+    with pytest.raises(ValueError, match="'intercept_scaling'"):
+        F.logreg_C_minimizer(np.zeros((3, 1)), np.array([0, 1, 1]), 1.0, intercept_scaling=0.0)
 
 
 # ------------------------------------------- one step, framework side by hand
@@ -251,6 +270,176 @@ def test_decoupled_fraction_of_the_original_weight(problem):
     assert np.max(np.abs(of_updated - theirs)) > 1e-6
 
 
+def test_playground_update_typed_out_is_the_book_step(problem):
+    """TensorFlow Playground, src/nn.ts updateWeights, typed out per weight: accumulated derivatives over
+    the batch, w -= (lr / n) * acc, then w_new = w - lr * rate * regulDer with regulDer = der(w) of the
+    weight *before* the data step; biases: b -= lr * acc / n, never regularized."""
+    params, X, y = problem
+    Xb, yb, theta = X[:B], y[:B], flat(params)
+    mask = L.weight_mask(params)
+    rate = C.playground_rate(LAM, M)
+    acc = B * book_gradient(theta, params, Xb, yb, 0.0, M)        # summed per-example derivatives
+    new = theta.copy()
+    for i in range(len(theta)):
+        if mask[i]:
+            regul_der = theta[i]                                  # L2: der(w) = w, read before the update
+            w = theta[i] - (LR / B) * acc[i]
+            new[i] = w - (LR * rate) * regul_der
+        else:
+            new[i] = theta[i] - LR * acc[i] / B
+    np.testing.assert_allclose(new, book_step(theta, params, Xb, yb), atol=1e-12)
+    np.testing.assert_allclose(F.playground_step(theta, acc / B, LR, rate, mask), new, atol=1e-13)
+    # dividing the shrink by the batch size too would be a B times weaker penalty
+    weaker = theta - LR * acc / B - LR * rate / B * np.where(mask, theta, 0.0)
+    assert np.max(np.abs(weaker - new)) > 1e-4
+
+
+def keras3(theta, grads, lr, wd, decayed, optimizer, steps=2, momentum=0.0, b1=0.9, b2=0.999, eps=1e-7):
+    """Keras 3, typed out from base_optimizer.py / sgd.py / adam.py: per step, variable -= variable*wd*lr on
+    the variables not excluded (``decayed``), then update_step with the gradient taken before the decay."""
+    p, vel, m1, v = theta.copy(), np.zeros_like(theta), np.zeros_like(theta), np.zeros_like(theta)
+    for t in range(1, steps + 1):
+        g = grads(p)
+        if wd is not None:
+            p = np.where(decayed, p - p * wd * lr, p)
+        if optimizer == "sgd":
+            if momentum:
+                vel = momentum * vel - lr * g
+                p = p + vel
+            else:
+                p = p - lr * g
+        else:
+            m1 = m1 + (g - m1) * (1 - b1)
+            v = v + (g * g - v) * (1 - b2)
+            p = p - lr * np.sqrt(1 - b2 ** t) / (1 - b1 ** t) * m1 / (np.sqrt(v) + eps)
+    return p
+
+
+def test_keras3_weight_decay_is_the_book_step_with_plain_sgd_and_decoupled_with_adam(problem):
+    params, X, y = problem
+    Xb, yb, theta = X[:B], y[:B], flat(params)
+    mask = L.weight_mask(params)
+    wd = C.keras_weight_decay(LAM, M)
+    data = lambda th: book_gradient(th, params, Xb, yb, 0.0, M)    # noqa: E731
+    ours = lambda th: book_gradient(th, params, Xb, yb, LAM, M)    # noqa: E731
+    # plain SGD, biases excluded (exclude_from_weight_decay(var_names=["bias"])): the book's step
+    np.testing.assert_allclose(keras3(theta, data, LR, wd, mask, "sgd", steps=1), book_step(theta, params, Xb, yb),
+                               atol=1e-12)
+    # Keras's default decays every variable: the biases move too
+    every = keras3(theta, data, LR, wd, np.ones_like(mask), "sgd", steps=1)
+    assert np.max(np.abs(every - book_step(theta, params, Xb, yb))) > 1e-4
+    # with momentum it is not heavy ball on the book's cost: coupled and decoupled part ways at step 2
+    heavy = keras3(theta, ours, LR, None, mask, "sgd", momentum=0.9)
+    assert np.max(np.abs(keras3(theta, data, LR, wd, mask, "sgd", momentum=0.9) - heavy)) > 1e-5
+    # Adam: the decay of one step is the book's decay, the step is not Adam on the book's cost
+    one = keras3(theta, data, 0.01, wd, mask, "adam", steps=1) - keras3(theta, data, 0.01, None, mask, "adam", steps=1)
+    np.testing.assert_allclose(one, -0.01 * LAM / M * np.where(mask, theta, 0.0), atol=1e-15)
+    adam_on_cost = keras3(theta, ours, 0.01, None, mask, "adam")
+    assert np.max(np.abs(keras3(theta, data, 0.01, wd, mask, "adam") - adam_on_cost)) > 1e-3
+
+
+def optax_chain(theta, grads, lr, wd, decayed, where, steps=3, momentum=0.9, b1=0.9, b2=0.999, eps=1e-8):
+    """Optax, typed out: ``where="before"`` is chain(add_decayed_weights(wd, mask), sgd(lr, momentum))
+    (trace t = u + momentum t); ``where="adamw"`` is chain(scale_by_adam, add_decayed_weights, -lr)."""
+    p, tr, mu, nu = theta.copy(), np.zeros_like(theta), np.zeros_like(theta), np.zeros_like(theta)
+    for t in range(1, steps + 1):
+        u = grads(p)
+        if where == "before":
+            u = u + np.where(decayed, wd * p, 0.0)
+            tr = u + momentum * tr
+            u = tr
+        else:
+            mu = (1 - b1) * u + b1 * mu
+            nu = (1 - b2) * u ** 2 + b2 * nu
+            u = (mu / (1 - b1 ** t)) / (np.sqrt(nu / (1 - b2 ** t)) + eps)
+            u = u + np.where(decayed, wd * p, 0.0)
+        p = p - lr * u
+    return p
+
+
+def test_optax_add_decayed_weights_is_coupled_before_sgd_and_decoupled_in_adamw(problem):
+    params, X, y = problem
+    Xb, yb, theta = X[:B], y[:B], flat(params)
+    mask = L.weight_mask(params)
+    wd = C.optax_weight_decay(LAM, M)
+    data = lambda th: book_gradient(th, params, Xb, yb, 0.0, M)    # noqa: E731
+    ours = lambda th: book_gradient(th, params, Xb, yb, LAM, M)    # noqa: E731
+    p, v = theta.copy(), np.zeros_like(theta)
+    for _ in range(3):                                             # heavy ball on the book's cost
+        v = 0.9 * v + ours(p)
+        p = p - LR * v
+    np.testing.assert_allclose(optax_chain(theta, data, LR, wd, mask, "before"), p, atol=1e-12)
+    one = optax_chain(theta, data, 0.01, wd, mask, "adamw", steps=1) - \
+        optax_chain(theta, data, 0.01, 0.0, mask, "adamw", steps=1)
+    np.testing.assert_allclose(one, -0.01 * LAM / M * np.where(mask, theta, 0.0), atol=1e-15)
+    adam_on_cost = optax_chain(theta, ours, 0.01, 0.0, mask, "adamw")
+    assert np.max(np.abs(optax_chain(theta, data, 0.01, wd, mask, "adamw") - adam_on_cost)) > 1e-3
+
+
+def test_decoupled_rules_match_the_decay_per_step_but_not_l2():
+    """The table's claim for the "decay" rows, with numbers that could fail either way."""
+    for key in ("torch_adamw", "keras_wd", "optax_adamw", "decoupled"):
+        assert C.check_conversion(key, lam=2.5, m=30, lr=0.05, batch_size=6) < 1e-12
+        assert C.l2_gap(key, lam=2.5, m=30, lr=0.05, batch_size=6) > 1e-3
+    assert C.l2_gap("torch_adamw", lam=0.0) == 0.0                 # no decay at all: nothing to tell apart
+
+
+def test_hand_worked_single_steps():
+    """One weight θ = 2 and one bias 1 (mask [True, False]), data gradient 0.5 for both, by hand."""
+    theta, g, mask = np.array([2.0, 1.0]), np.array([0.5, 0.5]), np.array([True, False])
+    # Playground, η = 0.1, rate 0.2: w = 2 - 0.05 - 0.1*0.2*2 = 1.91; b = 1 - 0.05 = 0.95
+    np.testing.assert_allclose(F.playground_step(theta, g, 0.1, 0.2, mask), [1.91, 0.95])
+    # Keras SGD, η = 0.1, wd = 0.2, every variable decayed: 2*(1 - 0.02) - 0.05 = 1.91, 1*(0.98) - 0.05 = 0.93
+    np.testing.assert_allclose(F.keras_sgd_wd_step(theta, g, 0.1, 0.2)[0], [1.91, 0.93])
+    # ... with momentum 0.9, two steps of the same gradient: v1 = -0.05, w1 = 1.91;
+    # w1 decayed: 1.91*0.98 = 1.8718, v2 = 0.9*(-0.05) - 0.05 = -0.095, w2 = 1.7768
+    p, v = F.keras_sgd_wd_step(theta, g, 0.1, 0.2, mask, momentum=0.9)
+    p, v = F.keras_sgd_wd_step(p, g, 0.1, 0.2, mask, momentum=0.9, velocity=v)
+    assert p[0] == pytest.approx(1.7768, abs=1e-12) and v[0] == pytest.approx(-0.095, abs=1e-12)
+    # Keras Adam, η = 0.1, wd = 0.1, first step: decay 2 -> 1.98; then m = 0.05, v = 0.00025,
+    # alpha = 0.1*sqrt(0.001)/0.1, step = alpha*m/(sqrt(v) + 1e-7) = 0.1 * 0.5/(0.5 + 1e-7/sqrt(0.001))
+    expected = 1.98 - 0.1 * 0.5 / (0.5 + 1e-7 / math.sqrt(0.001))
+    assert F.keras_adam_step(theta, g, None, 0.1, 0.1, mask)[0][0] == pytest.approx(expected, abs=1e-12)
+    # Optax adamw, η = 0.1, wd = 0.1: u = 0.5/(0.5 + 1e-8) + 0.1*2, θ = 2 - 0.1*u ≈ 1.88 (= PyTorch AdamW)
+    expected = 2 - 0.1 * (0.5 / (0.5 + 1e-8) + 0.2)
+    assert F.optax_adamw_step(theta, g, None, 0.1, 0.1, mask)[0][0] == pytest.approx(expected, abs=1e-12)
+    assert F.torch_adam_step(theta, g, None, 0.1, 0.1, True, mask)[0][0] == pytest.approx(expected, abs=1e-12)
+    # Optax add_decayed_weights then sgd, η = 0.1, wd = 0.2: u = 0.5 + 0.4 = 0.9, θ = 1.91; bias 0.95
+    np.testing.assert_allclose(F.optax_sgd_step(theta, g, 0.1, 0.2, mask)[0], [1.91, 0.95])
+
+
+def liblinear_newton(X, y, C_, s, iters=40):
+    """liblinear's problem written out: features [x, s], every weight penalized, ½‖(w, w_s)‖² + C·Σ BCE;
+    the intercept is s * w_s."""
+    A = np.c_[X, np.full(len(X), s)]
+    th = np.zeros(A.shape[1])
+    for _ in range(iters):
+        p = 1 / (1 + np.exp(-(A @ th)))
+        H = np.eye(len(th)) + C_ * (A * (p * (1 - p))[:, None]).T @ A
+        th = th - np.linalg.solve(H, th + C_ * A.T @ (p - y))
+    return th[:-1], s * th[-1]
+
+
+def test_liblinear_C_penalizes_the_intercept():
+    rng = np.random.default_rng(5)
+    m, lam = 60, 2.0
+    X = rng.normal(size=(m, 2))
+    y = (X @ np.array([1.0, -1.0]) + 1.5 + rng.normal(size=m) > 0).astype(float)   # an offset: b matters
+    c = C.from_book(lam, "sklearn_logreg_liblinear")
+    w, b = liblinear_newton(X, y, c, 1.0)
+    _, g = L.cost_and_grads([(w[:, None], np.array([b]))], X, y, lam)
+    g = L.flatten(g)
+    assert abs(g[-1]) > 1e-3                                       # the book's cost is not at its minimum in b
+    np.testing.assert_allclose(g[-1], -lam / m * b, rtol=1e-8)     # ... by exactly the intercept's penalty (s = 1)
+    np.testing.assert_allclose(g[:-1], 0.0, atol=1e-10)            # the weights' condition holds
+    w_big, b_big = liblinear_newton(X, y, c, 1e3)                  # intercept_scaling raised: penalty (b/s)² fades
+    _, g_big = L.cost_and_grads([(w_big[:, None], np.array([b_big]))], X, y, lam)
+    assert np.max(np.abs(L.flatten(g_big))) < 1e-6
+    wf, bf = F.logreg_C_minimizer(X, y, c, intercept_scaling=1.0)
+    np.testing.assert_allclose(np.r_[wf, bf], np.r_[w, b], atol=1e-10)
+    assert C.check_conversion("sklearn_logreg_liblinear", lam=2.5, m=30) > 1e-3
+
+
 def newton_logreg(X, y, C_, iters=40):
     """Minimize ½‖w‖² + C·Σ BCE by Newton's method, written out here (intercept unpenalized)."""
     A = np.c_[X, np.ones(len(X))]
@@ -297,6 +486,24 @@ def test_module_steps_equal_the_documented_algorithms(problem):
         for _ in range(3):
             p, state = F.torch_adam_step(p, grads(p), state, 0.01, 0.1, decoupled, mask)
         np.testing.assert_allclose(p, ref, atol=1e-13)
+    for optimizer, kw in (("sgd", {}), ("sgd", {"momentum": 0.8}), ("adam", {})):
+        ref = keras3(theta, grads, 0.01, 0.1, mask, optimizer, steps=3, **kw)
+        p, st = theta, None
+        for _ in range(3):
+            if optimizer == "sgd":
+                p, st = F.keras_sgd_wd_step(p, grads(p), 0.01, 0.1, mask, velocity=st, **kw)
+            else:
+                p, st = F.keras_adam_step(p, grads(p), st, 0.01, 0.1, mask)
+        np.testing.assert_allclose(p, ref, atol=1e-13)
+    for where in ("before", "adamw"):
+        ref = optax_chain(theta, grads, 0.01, 0.1, mask, where)
+        p, st = theta, None
+        for _ in range(3):
+            if where == "before":
+                p, st = F.optax_sgd_step(p, grads(p), 0.01, 0.1, mask, momentum=0.9, trace=st)
+            else:
+                p, st = F.optax_adamw_step(p, grads(p), st, 0.01, 0.1, mask)
+        np.testing.assert_allclose(p, ref, atol=1e-13)
     g = grads(theta)
     np.testing.assert_allclose(F.keras_sgd_step(theta, g, LR, 0.2, mask), theta - LR * (g + 0.4 * mask * theta))
     np.testing.assert_allclose(F.sklearn_mlp_sgd_step(theta, g, LR, 0.6, 3, mask), theta - LR * (g + 0.2 * mask * theta))
@@ -305,7 +512,7 @@ def test_module_steps_equal_the_documented_algorithms(problem):
     np.testing.assert_allclose(F.book_step(theta, g, LAM, M, LR, mask), book_step(theta, params, X[:B], y[:B]))
 
 
-@pytest.mark.parametrize("key", [k for k in C.CONVENTIONS if k != "book"])
+@pytest.mark.parametrize("key", [k for k in C.CONVENTIONS if k not in ("book", "sklearn_logreg_liblinear")])
 def test_check_conversion_finds_every_conversion_exact(key):
     assert C.check_conversion(key, lam=2.5, m=30, lr=0.2, batch_size=6) < 1e-12
 
@@ -323,12 +530,24 @@ def test_conversion_table_rows_values_and_checks():
     assert [r["key"] for r in t.rows] == list(C.CONVENTIONS)
     for r in t.rows:
         assert r["value"] == pytest.approx(C.from_book(3.16, r["key"], m=100, lr=0.5, batch_size=20))
-        assert r["check"] == ("—" if r["key"] == "book" else "equal")
+        expected = {"book": "—", "sklearn_logreg_liblinear": "differs"}.get(r["key"], "equal")
+        assert r["check"] == expected, r["key"]
+        if r["kind"] == "decay":                                   # same decay per step, and yet not L2
+            assert r["vs_l2"] == "differs" and r["gap"] > 1e-3
+        else:
+            assert r["vs_l2"] == "—" and r["gap"] is None
+    assert [h for h, _ in t.groups()] == list(C.KINDS.values())
     text = repr(t)
-    assert text.splitlines()[0] == "book λ = 3.16, m = 100, η = 0.5, B = 20"
+    lines = text.splitlines()
+    assert lines[0] == "book λ = 3.16, m = 100, η = 0.5, B = 20"
+    assert len(lines) == 2 + len(C.KINDS) + len(C.CONVENTIONS)
+    adamw = next(i for i, line in enumerate(lines) if line.startswith("PyTorch AdamW"))
+    heading = next(i for i, line in enumerate(lines) if line.startswith("-- Same decay per step"))
+    assert heading < adamw and "differs" in lines[adamw]            # AdamW below its own heading, not "equal" as L2
     assert "0.0158" in text and "0.632" in text and "0.3165" in text
     html = t.html()
-    assert html.count("<tr>") == len(C.CONVENTIONS) + 1 and "scope='col'" in html
+    assert html.count("<tr>") == len(C.CONVENTIONS) + len(C.KINDS) + 1 and "scope='col'" in html
+    assert html.count("<tbody>") == len(C.KINDS) and html.count("scope='colgroup'") == len(C.KINDS)
     assert t._repr_html_() == html and "checked on" in html
     short = t.text(checks=False)
     assert "equal" not in short and "checked on" not in short and "0.632" in short
@@ -353,3 +572,27 @@ def test_every_public_name_has_one_home():
     names = [n for mod in modules for n in mod.__all__]
     assert len(names) == len(set(names))
     assert not hasattr(C, "torch_sgd_step") and not hasattr(C, "converter") and not hasattr(F, "from_book")
+
+
+def test_torch_steps_match_the_installed_pytorch():
+    """Where PyTorch itself is installed (the benchmarks use it), its optimizers are the referee:
+    three steps of SGD with momentum, Adam and AdamW, weights in a group with weight_decay, biases without."""
+    torch = pytest.importorskip("torch")
+    rng = np.random.default_rng(3)
+    theta, mask = rng.normal(size=7), np.array([True, True, False, True, False, True, True])
+    grads = [rng.normal(size=7) for _ in range(3)]
+    for name, kw, ours in [
+            ("SGD", {"momentum": 0.9}, lambda p, g, s: F.torch_sgd_step(p, g, 0.1, 0.05, mask, momentum=0.9, buf=s)),
+            ("Adam", {}, lambda p, g, s: F.torch_adam_step(p, g, s, 0.1, 0.05, False, mask)),
+            ("AdamW", {}, lambda p, g, s: F.torch_adam_step(p, g, s, 0.1, 0.05, True, mask))]:
+        w = torch.tensor(theta[mask], requires_grad=True)
+        b = torch.tensor(theta[~mask], requires_grad=True)
+        opt = getattr(torch.optim, name)([{"params": [w], "weight_decay": 0.05},
+                                          {"params": [b], "weight_decay": 0.0}], lr=0.1, **kw)
+        p, state = theta, None
+        for g in grads:
+            w.grad, b.grad = torch.tensor(g[mask]), torch.tensor(g[~mask])
+            opt.step()
+            p, state = ours(p, g, state)
+        np.testing.assert_allclose(p[mask], w.detach().numpy(), atol=1e-13, err_msg=name)
+        np.testing.assert_allclose(p[~mask], b.detach().numpy(), atol=1e-13, err_msg=name)

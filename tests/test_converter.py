@@ -21,6 +21,12 @@ def test_converter_html_is_self_contained_and_labelled():
         value = C.fmt4(C.from_book(3.16, key, m=100, lr=0.5, batch_size=20))
         assert f"data-l2-output='{key}'>{value}</td>" in h
     assert "l2-frames" not in h
+    # the decoupled rows stand apart, under their own heading, after every L2 row
+    heading = h.index("Same decay per step, not L2")
+    assert h.count("<tbody>") == 2 and h.index("data-l2-output='torch_adamw'") > heading
+    assert h.index("data-l2-output='sklearn_logreg_liblinear'") < heading
+    assert "The same L2 strength in every convention" not in h
+    assert "liblinear also penalizes the intercept" in h
 
 
 def test_converter_widget_recomputes_in_python():
@@ -45,7 +51,7 @@ def test_converter_bad_input():
 def test_converter_text_is_the_table_without_checks():
     lines = repr(V.converter(3.16, 100, 0.5, 20)).splitlines()
     assert lines[0] == "book λ = 3.16, m = 100, η = 0.5, B = 20"
-    assert len(lines) == 2 + len(C.CONVENTIONS)                   # header, column names, one row each
+    assert len(lines) == 2 + len(C.KINDS) + len(C.CONVENTIONS)    # header, column names, a heading per kind, rows
     keras = next(line for line in lines if line.startswith("Keras"))
     assert keras.split()[-1] == "0.0158"                          # 3.16 / (2 * 100)
     assert "equal" not in "\n".join(lines)
