@@ -139,6 +139,10 @@ def _panels(fig) -> list[list[float]]:
     each figure-level text or legend joined to the panel it overlaps most horizontally. Every artist
     that belongs to a panel gets a gid, ``l2a<panel>`` for an axes and ``l2p<panel>`` for a figure-level
     text or legend, so its SVG group says which panel it is in."""
+    if not hasattr(fig.canvas, "get_renderer"):     # a Figure() made outside pyplot, or closed already
+        from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+        FigureCanvasAgg(fig)
     renderer = fig.canvas.get_renderer()
     k = 72.0 / fig.dpi
     height = fig.get_figheight() * 72.0

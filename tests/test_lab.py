@@ -576,8 +576,8 @@ def test_every_stored_slider_carries_the_note():
             for out in cell.get("outputs", []):
                 data = out.get("data", {})
                 html = "".join(data.get("text/html", ""))
-                if 'class="l2-frames"' not in html:
-                    continue
+                if 'class="l2-frames"' not in html or 'data-l2-dim=' not in html:
+                    continue                               # not a figure, or a figure without controls
                 found += 1
                 assert "application/vnd.jupyter.widget-view+json" not in data, f"{path.name} cell {i}: widget view"
                 m = re.search(r'<p class="l2-note"><em>(.*?)</em></p>', html)

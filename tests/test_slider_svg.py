@@ -152,3 +152,22 @@ def test_static_figure():
     assert repr(s) == "Figure: two panels" and len(s.panels) == 2
     with pytest.raises(TypeError, match="The 'render' parameter must return a matplotlib Figure"):
         L.static_figure("fig", alt="x")
+
+
+def test_figures_made_outside_pyplot_or_closed_before_drawing():
+    from matplotlib.figure import Figure
+
+    def outside(lam):
+        fig = Figure(figsize=(4, 2))
+        ax = fig.subplots()
+        ax.plot([0, 1], [0, lam])
+        return fig
+
+    def closed(lam):
+        fig = draw(lam)
+        plt.close(fig)
+        return fig
+
+    for render in (outside, closed):
+        v = L.lambda_slider(render, [0.0, 1.0], alt="x")
+        assert len(v.frames) == 2 and v.panels
