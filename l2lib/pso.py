@@ -10,12 +10,13 @@ iteration, for every particle and coordinate, with fresh
 
 .. math::
 
-    v &\leftarrow \operatorname{clip}\big(w\,v + c_1 r_1 (\hat x - x) + c_2 r_2 (g - x),\; -v_{\max},\; v_{\max}\big),\\
-    x &\leftarrow \operatorname{clip}(x + v,\; \text{lo},\; \text{hi}),
+    v &\leftarrow \mathrm{clip}\big(\omega\,v + c_1 r_1 (\hat x - x) + c_2 r_2 (g - x),\; -v_{\max},\; v_{\max}\big),\\
+    x &\leftarrow \mathrm{clip}(x + v,\; \text{lo},\; \text{hi}),
 
-then the cost of every new position is evaluated and :math:`\hat x`, :math:`g`
-are updated (synchronously: ``g`` changes only after the whole swarm has
-moved). A coordinate that hits a bound stops there and its velocity is set to 0.
+with the inertia :math:`\omega` (argument ``w``). Then the cost of every new
+position is evaluated and :math:`\hat x`, :math:`g` are updated (synchronously:
+``g`` changes only after the whole swarm has moved). A coordinate that hits a
+bound stops there and its velocity is set to 0.
 
 To train a network the cost is the book's regularized cost (:mod:`l2lib.penalty`)
 
@@ -28,6 +29,13 @@ particles with one batched matrix product per layer, so an iteration of
 :func:`pso_minimize_loop` is the same algorithm with a Python loop over the
 particles (a reference for tests and benchmarks): given the same seed and the
 same cost it returns the same result.
+
+A grid of λ values (``lam`` of shape (K,) in :func:`pso_train` and :func:`network_objective`)
+runs K swarms together (``swarms=K`` in :func:`pso_minimize`): one swarm per λ, all drawing the
+same random numbers, which is what K separate runs with the same seed draw. Every iteration then
+evaluates the K·P particles in one call and updates them with one set of array operations; swarm
+``k`` visits the same positions, to the bit, as a run with ``lams[k]`` alone (tests/test_pso.py
+checks it).
 """
 from __future__ import annotations
 
@@ -36,7 +44,8 @@ from typing import Callable, NamedTuple
 import numpy as np
 
 from . import kernels as K
-from ._validate import check_int, check_lam, check_params, check_positive, check_real, check_rng, check_X, msg
+from ._validate import (check_int, check_lam, check_lam_grid, check_params, check_positive, check_real, check_rng,
+                        check_X, msg)
 from .network import Net, as_net, targets, unflatten
 
 __all__ = ["PSOResult", "SwarmCost", "batched_logits", "batched_cost_parts", "batched_cost",
@@ -121,9 +130,10 @@ def _forward_chunked(T: np.ndarray, like, X: np.ndarray, hidden: str) -> np.ndar
     return Z
 
 
-def _swarm_parts(T: np.ndarray, like, X: np.ndarray, Y: np.ndarray, lam: float, hidden: str,
+def _swarm_parts(T: np.ndarray, like, X: np.ndarray, Y: np.ndarray, lam, hidden: str,
                  output: str, m: int, layers: tuple[int, ...]) -> SwarmCost:
-    """Unchecked batched cost: every argument already validated, Y the (m_b, K) target matrix.
+    """Unchecked batched cost: every argument already validated, Y the (m_b, K) target matrix;
+    ``lam`` a float, or one λ per row of T (shape (P,)).
 
     The data term is computed a chunk of :func:`_chunk_size` particles at a time, the penalty
     (:func:`l2lib.kernels.penalty`) for the whole swarm at once. Each particle's data term comes out
@@ -206,16 +216,35 @@ def batched_cost(thetas, like, X, y, lam: float = 0.0, hidden: str | None = None
     return batched_cost_parts(thetas, like, X, y, lam, hidden, output, m).total
 
 
-def network_objective(like, X, y, lam: float = 0.0, hidden: str | None = None, output: str | None = None,
+def network_objective(like, X, y, lam=0.0, hidden: str | None = None, output: str | None = None,
                       m: int | None = None) -> Callable[[np.ndarray], np.ndarray]:
     r"""The fitness PSO minimizes: ``f(thetas (P, n)) -> J (P,)``, :math:`J` as in :func:`batched_cost`.
+
+    With a grid of K values of λ (``lam`` of shape (K,), non-empty and strictly increasing) it is the
+    fitness of K swarms, one per λ: ``f(thetas (K, P, n)) -> J (K, P)``, swarm ``k`` scored with
+    ``lam[k]`` (what :func:`pso_minimize` with ``swarms=K`` calls). The K·P particles are evaluated
+    together, each one's cost the same number, to the bit, as in a swarm of its own λ alone.
 
     Checks the data and settings once, so that the returned function, called
     every iteration, only checks the shape of ``thetas``.
     """
-    net, problem = _checked_problem(like, X, y, lam, hidden, output, m)
-    n, shapes = _n_params(net.params), net.params
-    return lambda thetas: _swarm_parts(_check_thetas(thetas, n), shapes, *problem).total
+    if np.ndim(lam) == 0:
+        net, problem = _checked_problem(like, X, y, lam, hidden, output, m)
+        n, shapes = _n_params(net.params), net.params
+        return lambda thetas: _swarm_parts(_check_thetas(thetas, n), shapes, *problem).total
+    lams = check_lam_grid(lam, "lam")
+    net, (Xc, Y, _, hid, out, mm, layers) = _checked_problem(like, X, y, 0.0, hidden, output, m)
+    n, shapes, K = _n_params(net.params), net.params, lams.size
+
+    def f(thetas):
+        T = np.asarray(thetas, dtype=float)
+        if T.ndim != 3 or T.shape[0] != K or T.shape[2] != n:
+            raise ValueError(f"The 'thetas' parameter must be an array of shape ({K}, P, {n}) (one swarm "
+                             f"per λ of the grid). Got an array of shape {np.shape(thetas)} instead.")
+        P = T.shape[1]
+        rows = _check_thetas(T.reshape(K * P, n), n)
+        return _swarm_parts(rows, shapes, Xc, Y, np.repeat(lams, P), hid, out, mm, layers).total.reshape(K, P)
+    return f
 
 
 def _checked_problem(like, X, y, lam, hidden, output, m):
@@ -288,10 +317,10 @@ def _initial_positions(s: _Setup, x0, rng: np.random.Generator) -> np.ndarray:
     return x
 
 
-def _checked_costs(fx, P: int) -> np.ndarray:
+def _checked_costs(fx, shape: tuple[int, ...]) -> np.ndarray:
     fx = np.asarray(fx, dtype=float)
-    if fx.shape != (P,):
-        raise ValueError(f"The 'f' parameter must return one cost per particle, shape ({P},). "
+    if fx.shape != shape:
+        raise ValueError(f"The 'f' parameter must return one cost per particle, shape {shape}. "
                          f"Got an array of shape {fx.shape} instead.")
     if np.any(np.isnan(fx)):
         raise ValueError("The 'f' parameter must return costs that are not NaN. Got NaN instead.")
@@ -311,7 +340,7 @@ def _result(gbest, gcost, hist, evals, t) -> PSOResult:
 def pso_minimize(f: Callable[[np.ndarray], np.ndarray], dim: int, lo=-1.0, hi=1.0, n_particles: int = 40,
                  n_iter: int = 200, w: float = 0.7298, c1: float = 1.49618, c2: float = 1.49618,
                  v_max=None, w_final: float | None = None, x0=None, target: float | None = None,
-                 rng=None) -> PSOResult:
+                 rng=None, swarms: int | None = None):
     r"""Minimize ``f`` over the box ``[lo, hi]^dim`` with a particle swarm, one cost call per iteration.
 
     >>> res = pso_minimize(lambda X: np.sum((X - 0.5) ** 2, axis=1), dim=2, n_iter=100, rng=0)
@@ -330,8 +359,9 @@ def pso_minimize(f: Callable[[np.ndarray], np.ndarray], dim: int, lo=-1.0, hi=1.
         Swarm size ``P`` and number of iterations. The swarm is evaluated
         ``n_iter + 1`` times (once at the start), ``P`` costs each time.
     w, c1, c2 : float
-        Inertia, cognitive and social coefficients. The defaults are the
-        constriction-equivalent values w = 0.7298, c1 = c2 = 1.49618.
+        Inertia, cognitive and social coefficients. The defaults are Clerc and Kennedy's (2002)
+        constriction written with an inertia weight: the factor χ = 0.7298 times the update with
+        c1 = c2 = 2.05 gives w = 0.7298, c1 = c2 = 2.05 χ = 1.49618.
     v_max : float or array, optional
         Velocity clamp per coordinate (default ``0.2 * (hi - lo)``).
     w_final : float, optional
@@ -342,24 +372,48 @@ def pso_minimize(f: Callable[[np.ndarray], np.ndarray], dim: int, lo=-1.0, hi=1.
         Stop as soon as the best cost is ``<= target``.
     rng : Generator, int or None
         Source of every random number (initial positions and velocities, r1, r2).
+    swarms : int, optional
+        Run this many independent swarms together (K). Each draws the same random numbers (the
+        numbers one run with this ``rng`` draws), so swarm ``k`` is the run one would get with the
+        cost ``f(...)[k]`` alone. ``f`` then takes positions of shape (K, P, dim) and returns costs
+        (K, P); ``x0``, if given, is shared, shape (P, dim); ``target`` must be None.
 
     Returns
     -------
     PSOResult
         ``x`` (dim,), ``cost``, ``history`` and ``evals`` (n_iter + 1,), ``n_evals``, ``n_iter``.
+        With ``swarms=K``, a list of K of them, one per swarm.
     """
     s = _setup(dim, lo, hi, n_particles, n_iter, w, c1, c2, v_max, w_final, target)
     rng = check_rng(rng)
     x = _initial_positions(s, x0, rng)
     v = rng.uniform(-s.v_max, s.v_max, size=x.shape)
-    fx = _checked_costs(f(x), s.P)
+    if swarms is None:
+        return _run(lambda xs: _checked_costs(f(xs[0]), (s.P,))[None], s, x[None], v[None], rng)[0]
+    K = check_int("swarms", swarms)
+    if s.target is not None:
+        raise ValueError(f"The 'target' parameter must be None when 'swarms' is given (each swarm would "
+                         f"stop at its own iteration). Got {target!r} instead.")
+    return _run(lambda xs: _checked_costs(f(xs), (K, s.P)), s, np.repeat(x[None], K, axis=0),
+                np.repeat(v[None], K, axis=0), rng)
+
+
+def _run(cost: Callable[[np.ndarray], np.ndarray], s: _Setup, x: np.ndarray, v: np.ndarray,
+         rng: np.random.Generator) -> list[PSOResult]:
+    """The iterations of :func:`pso_minimize` for K swarms: ``x``, ``v`` of shape (K, P, n), ``cost``
+    (K, P, n) -> (K, P) checked. One set of r1, r2 (P, n) per iteration serves every swarm. Element by
+    element the arithmetic is that of one swarm alone, so a swarm's numbers do not depend on K.
+    ``s.target`` is only used with K = 1."""
+    K = x.shape[0]
+    fx = cost(x)
     pbest, pcost = x.copy(), fx.copy()
-    g = int(np.argmin(pcost))
-    gbest, gcost = pbest[g].copy(), pcost[g]
-    hist, evals, t = [gcost], [s.P], 0
+    rows = np.arange(K)
+    g = np.argmin(pcost, axis=1)
+    gbest, gcost = pbest[rows, g], pcost[rows, g]          # (K, n), (K,): copies
+    hist, evals, t = [gcost.copy()], [s.P], 0
     neg_v_max = -s.v_max
-    while t < s.n_iter and (s.target is None or gcost > s.target):
-        r1, r2 = rng.random(x.shape), rng.random(x.shape)
+    while t < s.n_iter and (s.target is None or gcost[0] > s.target):
+        r1, r2 = rng.random(x.shape[1:]), rng.random(x.shape[1:])
         # v <- w v + c1 r1 (pbest - x) + c2 r2 (gbest - x), in place, in that order (the loop's numbers)
         v *= _inertia(s, t)
         r1 *= s.c1
@@ -367,7 +421,7 @@ def pso_minimize(f: Callable[[np.ndarray], np.ndarray], dim: int, lo=-1.0, hi=1.
         pull *= r1
         v += pull
         r2 *= s.c2
-        np.subtract(gbest, x, out=pull)
+        np.subtract(gbest[:, None, :], x, out=pull)
         pull *= r2
         v += pull
         np.maximum(v, neg_v_max, out=v)                   # velocity clamping
@@ -377,16 +431,18 @@ def pso_minimize(f: Callable[[np.ndarray], np.ndarray], dim: int, lo=-1.0, hi=1.
         np.maximum(x, s.lo, out=x)                        # stop at the wall
         np.minimum(x, s.hi, out=x)
         v[hit] = 0.0
-        fx = _checked_costs(f(x), s.P)                    # the whole swarm in one call
+        fx = cost(x)                                      # every swarm in one call
         better = fx < pcost
         pbest[better], pcost[better] = x[better], fx[better]
-        g = int(np.argmin(pcost))
-        if pcost[g] < gcost:
-            gbest, gcost = pbest[g].copy(), pcost[g]
+        g = np.argmin(pcost, axis=1)
+        best = pcost[rows, g]
+        new = best < gcost                                # synchronous: after the whole sweep
+        gbest[new], gcost[new] = pbest[rows[new], g[new]], best[new]
         t += 1
-        hist.append(gcost)
+        hist.append(gcost.copy())
         evals.append(evals[-1] + s.P)
-    return _result(gbest, gcost, hist, evals, t)
+    H = np.array(hist)
+    return [_result(gbest[k], gcost[k], H[:, k].copy(), evals, t) for k in range(K)]
 
 
 def pso_minimize_loop(f: Callable[[np.ndarray], float], dim: int, lo=-1.0, hi=1.0, n_particles: int = 40,
@@ -411,7 +467,7 @@ def pso_minimize_loop(f: Callable[[np.ndarray], float], dim: int, lo=-1.0, hi=1.
     rng = check_rng(rng)
     x = _initial_positions(s, x0, rng)
     v = rng.uniform(-s.v_max, s.v_max, size=x.shape)
-    fx = _checked_costs([f(x[p]) for p in range(s.P)], s.P)
+    fx = _checked_costs([f(x[p]) for p in range(s.P)], (s.P,))
     pbest, pcost = x.copy(), fx.copy()
     g = int(np.argmin(pcost))
     gbest, gcost = pbest[g].copy(), pcost[g]
@@ -440,7 +496,7 @@ def pso_minimize_loop(f: Callable[[np.ndarray], float], dim: int, lo=-1.0, hi=1.
 
 
 # ------------------------------------------------------------------ training a network with PSO
-def pso_train(like, X, y, lam: float = 0.0, hidden: str | None = None, output: str | None = None,
+def pso_train(like, X, y, lam=0.0, hidden: str | None = None, output: str | None = None,
               bound: float = 5.0, init: float = 1.0, n_particles: int = 40, n_iter: int = 300,
               m: int | None = None, target: float | None = None, rng=None, **pso_kw):
     r"""Train a network by PSO on :math:`J = \frac1m\sum L + \frac{\lambda}{2m}\sum_l\lVert W_l\rVert_F^2`.
@@ -451,14 +507,26 @@ def pso_train(like, X, y, lam: float = 0.0, hidden: str | None = None, output: s
 
     Returns ``(net, result)``: the best network, in the form ``like`` was given (a Net, or ``(W, b)``
     pairs), and the :class:`PSOResult` on the flattened vector.
+
+    With a grid of K values of λ (``lam`` of shape (K,), non-empty and strictly increasing; ``target``
+    None) it trains one swarm per λ, all together (``swarms=K`` of :func:`pso_minimize`), and returns
+    ``(nets, results)``, two lists of K: ``nets[k]`` is, to the bit, the network this function returns
+    for ``lam[k]`` alone with the same ``rng`` seed.
     """
     bound = check_positive("bound", bound)
     init = check_real("init", init, 0.0, bound, low_open=True)
     rng = check_rng(rng)
     P = check_int("n_particles", n_particles, 1)
     f = network_objective(like, X, y, lam, hidden, output, m)
+    if np.ndim(lam) > 0 and target is not None:
+        raise ValueError(f"The 'target' parameter must be None when 'lam' is a grid (each swarm would stop "
+                         f"at its own iteration). Got {target!r} instead.")
     n = _n_params(as_net(like, hidden, output, "like").params)
     x0 = rng.uniform(-init, init, size=(P, n))
+    if np.ndim(lam) == 0:
+        res = pso_minimize(f, n, -bound, bound, n_particles=P, n_iter=n_iter, x0=x0, target=target, rng=rng,
+                           **pso_kw)
+        return unflatten(res.x, like), res
     res = pso_minimize(f, n, -bound, bound, n_particles=P, n_iter=n_iter, x0=x0, target=target, rng=rng,
-                       **pso_kw)
-    return unflatten(res.x, like), res
+                       swarms=np.size(lam), **pso_kw)
+    return [unflatten(r.x, like) for r in res], res

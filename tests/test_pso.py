@@ -441,3 +441,92 @@ def test_fast_tanh_needs_no_clip():
         got = fast_tanh(z)
     assert np.array_equal(got, clipped)
     assert np.max(np.abs(got - np.tanh(z))) < 5e-16
+
+
+# ------------------------------------------------------------------ K swarms at once (a λ grid)
+def test_swarms_are_the_runs_of_each_cost_alone_and_the_loop_reference():
+    # three shifted quadratics with their own centres: swarm k must be the run on cost k alone, to the
+    # bit, and the particle-by-particle reference on cost k (an independent implementation) agrees
+    centres = np.array([[0.3, -0.7, 0.5, 0.1], [-1.0, 0.2, 0.0, 0.9], [0.5, 0.5, -0.5, -0.5]])
+    costs = [lambda X, c=c: np.sum(A * (X - c) ** 2, axis=1) + 3.0 for c in centres]
+    kw = dict(dim=4, lo=-2, hi=2, n_particles=12, n_iter=50, v_max=0.4, w_final=0.4, rng=7)
+    many = pso_minimize(lambda Xs: np.stack([f(Xk) for f, Xk in zip(costs, Xs)]), swarms=3, **kw)
+    assert isinstance(many, list) and len(many) == 3
+    for f, c, got in zip(costs, centres, many):
+        alone = pso_minimize(f, **kw)
+        loop = pso_minimize_loop(one(f), **kw)
+        for ref in (alone, loop):
+            np.testing.assert_array_equal(got.x, ref.x)
+            np.testing.assert_array_equal(got.history, ref.history)
+            np.testing.assert_array_equal(got.evals, ref.evals)
+            assert got.cost == ref.cost and got.n_iter == ref.n_iter == 50
+        assert np.linalg.norm(got.x - c) < 0.05                  # and each found its own minimum
+    assert len({tuple(r.x) for r in many}) == 3
+
+
+def test_swarms_share_x0_and_a_swarm_of_one_is_the_plain_run():
+    x0 = np.random.default_rng(3).uniform(-1, 1, (8, 2))
+    kw = dict(dim=2, n_particles=8, n_iter=20, x0=x0, rng=4)
+    plain = pso_minimize(sphere, **kw)
+    (single,) = pso_minimize(lambda Xs: sphere(Xs[0])[None], swarms=1, **kw)
+    np.testing.assert_array_equal(single.history, plain.history)
+    np.testing.assert_array_equal(single.x, plain.x)
+    seen = []
+    pso_minimize(lambda Xs: seen.append(Xs.copy()) or np.zeros(Xs.shape[:2]), swarms=2, n_iter=0, **{
+        k: v for k, v in kw.items() if k != "n_iter"})
+    assert seen[0].shape == (2, 8, 2)
+    np.testing.assert_array_equal(seen[0][0], x0)
+    np.testing.assert_array_equal(seen[0][1], x0)
+
+
+def test_network_objective_on_a_grid_is_batched_cost_per_lam_to_the_bit(moons):
+    X, y = moons
+    like = L.init_params([2, 3, 1], rng=0, hidden="tanh")
+    lams = np.array([0.0, 0.5, 4.0])
+    T = np.random.default_rng(8).normal(size=(3, 6, L.flatten(like).size))
+    got = network_objective(like, X, y, lams, hidden="tanh")(T)
+    assert got.shape == (3, 6)
+    for k, lam in enumerate(lams):
+        np.testing.assert_array_equal(got[k], batched_cost(T[k], like, X, y, lam, hidden="tanh"))
+        want = [L.cost(L.unflatten(t, like), X, y, lam, hidden="tanh").total for t in T[k]]
+        np.testing.assert_allclose(got[k], want, rtol=1e-13)   # l2lib.cost, network by network
+
+
+def test_pso_train_on_a_grid_is_pso_train_per_lam_to_the_bit(moons):
+    X, y = moons
+    like = L.init_net([2, 3, 1], rng=0, hidden="tanh")
+    lams = [0.0, 0.3, 3.0, 30.0]
+    nets, results = pso_train(like, X, y, lams, n_particles=15, n_iter=60, rng=2)
+    assert len(nets) == len(results) == 4
+    for lam, net, res in zip(lams, nets, results):
+        net1, res1 = pso_train(like, X, y, lam, n_particles=15, n_iter=60, rng=2)
+        np.testing.assert_array_equal(res.x, res1.x)
+        np.testing.assert_array_equal(res.history, res1.history)
+        assert res.cost == res1.cost == pytest.approx(L.cost(net, X, y, lam).total, rel=1e-12)
+        assert all(np.array_equal(W, W1) and np.array_equal(b, b1)
+                   for (W, b), (W1, b1) in zip(net.params, net1.params))
+    norms = [math.sqrt(sum(L.frobenius_sq(W) for W, _ in n.params)) for n in nets[1:]]
+    assert norms[0] > norms[1] > norms[2]                        # a larger λ, smaller weights
+
+
+def test_bad_grid_arguments(moons):
+    X, y = moons
+    like = L.init_params([2, 3, 1], rng=0)
+    n = L.flatten(like).size
+    with pytest.raises(ValueError, match="'swarms' parameter must be an int in the range \\[1, inf\\). Got 0"):
+        pso_minimize(sphere, 2, swarms=0)
+    with pytest.raises(ValueError, match="'target' parameter must be None when 'swarms' is given"):
+        pso_minimize(lambda Xs: np.zeros(Xs.shape[:2]), 2, swarms=2, target=0.1)
+    with pytest.raises(ValueError, match="'f' parameter must return one cost per particle, shape \\(2, 40\\)"):
+        pso_minimize(lambda Xs: np.zeros(40), 2, swarms=2)
+    with pytest.raises(ValueError, match="'lam' parameter must be a non-empty, strictly increasing"):
+        pso_train(like, X, y, [1.0, 0.5])
+    with pytest.raises(ValueError, match="'lam' parameter"):
+        network_objective(like, X, y, [0.0, -1.0])
+    with pytest.raises(ValueError, match="'target' parameter must be None when 'lam' is a grid"):
+        pso_train(like, X, y, [0.0, 1.0], target=0.2)
+    f = network_objective(like, X, y, [0.0, 1.0])
+    with pytest.raises(ValueError, match=f"'thetas' parameter must be an array of shape \\(2, P, {n}\\)"):
+        f(np.zeros((3, 4, n)))
+    with pytest.raises(ValueError, match="'thetas' parameter must hold finite values"):
+        f(np.full((2, 4, n), np.inf))
