@@ -2,15 +2,16 @@
 
 Every training run the chapter draws conclusions from must be stable: moving
 each starting weight and bias by one unit in the last place (ulp) must leave
-every printed line exactly as stored. The test runs the chapter itself (its own
-code, in a fresh kernel of this environment, working directory notebooks/) with
-one extra cell right after the cell that creates ``net0``. That cell moves every
-entry of ``net0`` by one ulp with ``np.nextafter`` (toward +inf in one run,
-toward -inf in the other) and wraps ``L.init_net`` so that every network the
-chapter initializes later (the widths of the last experiment) is moved the same
-way. Then the printed text (stdout) of every executed cell, and every value it
-glues into the page's prose (myst-nb ``glue``), must equal the stored output
-character for character.
+every printed line exactly as stored (the λ table has a row for each of the
+slider's λ values, so every frame's numbers are covered). The test runs the
+chapter itself (its own code, in a fresh kernel of this environment, working
+directory notebooks/) with one extra cell right after the cell that creates
+``net0``. That cell moves every entry of ``net0`` by one ulp with
+``np.nextafter`` (toward +inf in one run, toward -inf in the other) and wraps
+``L.init_net`` so that every network the chapter initializes later (the widths
+of the last experiment) is moved the same way. Then the printed text (stdout)
+of every executed cell, and every value it glues into the page's prose (myst-nb
+``glue``), must equal the stored output character for character.
 
 Not executed: cells tagged ``nbval-ignore-output`` (the wall-clock timing, which
 prints nothing reproducible) and the cell that renders the slider's frames
@@ -75,6 +76,8 @@ def test_one_ulp_leaves_printed_results_unchanged(to, name, monkeypatch):
     checked = [c for c in stored.cells if c.cell_type == "code" and not skipped(c)]
     # the check must cover the chapter's results: the λ table and the width experiment
     assert any("dev acc" in stdout(c) for c in checked)
+    table = next(stdout(c) for c in checked if "dev acc" in stdout(c))
+    assert len(table.splitlines()) >= 2 + 25 + 1     # two header lines, a row per λ of the slider, the last line
     assert any("gradients;  PSO" in stdout(c) for c in checked)
     assert any("glue ch5-" in printed(c) for c in checked)     # and the numbers the prose quotes
 
