@@ -576,7 +576,7 @@ def test_every_stored_slider_carries_the_note():
             for out in cell.get("outputs", []):
                 data = out.get("data", {})
                 html = "".join(data.get("text/html", ""))
-                if 'class="l2-frames"' not in html or 'data-l2-dim=' not in html:
+                if 'class="l2-frames"' not in html or 'class="l2-controls"' not in html:
                     continue                               # not a figure, or a figure without controls
                 found += 1
                 assert "application/vnd.jupyter.widget-view+json" not in data, f"{path.name} cell {i}: widget view"
