@@ -51,7 +51,9 @@ START = re.compile(r'<div class="l2-frames" id="[^"]*" data-frame="(\d+)">')
 SVG = re.compile(r'<svg [^>]*class="l2-svg l2-wide".*?</svg>', re.S)
 UID = re.compile(r"l2f-[0-9a-f]{12}")
 TEXT = re.compile(r"<text[^>]*>(.*?)</text>", re.S)
-NUMBER = re.compile(r"(-?\d+(?:\.\d+)?(?:e[-+]?\d+)?)")
+# a number stands alone: not part of a name such as a definition's id "m33955e788" (read as a float,
+# that would overflow and compare as nan)
+NUMBER = re.compile(r"((?<![\w.#])-?\d+(?:\.\d+)?(?![\w.]))")
 
 # Appended to the in-memory notebook: which numpy code path the kernel runs on, and which Python.
 PROBE = """import json, sys
@@ -129,6 +131,9 @@ def test_svg_difference_by_hand():
     assert svg_difference(a, a.replace("L 4 5.5", "L 4 5.5L 6 7")) == float("inf")   # another element
     assert svg_difference(a, a.replace("<path", "<polyline")) == float("inf")
     assert svg_difference(a, a.replace('"/>', '" style="fill: red"/>', 1)) == float("inf")
+    b = '<use href="#l2f-ID-m33955e788" x="1.25"/>'                               # an id is not a number
+    assert svg_difference(b, b.replace("m33955e788", "m33955e789")) == float("inf")
+    assert svg_difference(b, b.replace("1.25", "1.26")) == pytest.approx(0.01)
 
 
 def test_changed_fraction_counts_pixels_by_hand():
