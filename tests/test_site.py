@@ -599,12 +599,18 @@ def _icons_drawn(page, base: str) -> list[dict]:
              // (document.fonts.load would load every face of the family, the full font's too)
              for (const icon of seen.values()) draw(`${icon.weight} 48px "${icon.family}"`, icon.ch);
              await document.fonts.ready;
+             // each full font the icons need, added once (adding a face makes the browser restyle the page)
+             const full = new Map();
+             for (const icon of seen.values()) {
+               const face = faces[icon.family + '|' + icon.weight];
+               if (!full.has(face)) full.set(face, new FontFace('L2 full ' + face,
+                   `url(${base}/_static/vendor/fontawesome/webfonts/${face}.ttf)`, {weight: icon.weight}));
+             }
+             for (const f of full.values()) document.fonts.add(f);
+             await Promise.all(Array.from(full.values(), f => f.load()));
              const out = [];
              for (const icon of seen.values()) {
                const face = faces[icon.family + '|' + icon.weight];
-               const full = new FontFace('L2 full ' + face, `url(${base}/_static/vendor/fontawesome/webfonts/${face}.ttf)`,
-                                         {weight: icon.weight});
-               document.fonts.add(full); await full.load();
                const mine = draw(`${icon.weight} 48px "${icon.family}"`, icon.ch);
                const ref = draw(`${icon.weight} 48px "L2 full ${face}"`, icon.ch);
                const fallback = draw('48px monospace', icon.ch);
