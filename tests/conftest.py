@@ -69,6 +69,32 @@ def pytest_collection_modifyitems(items):
             item.add_marker(pytest.mark.slow)
         if "browser" in names:
             item.add_marker(pytest.mark.browser)
+    _group_checks_of_one_page(items)
+
+
+def _group_checks_of_one_page(items):
+    """tests/test_site.py's checks that share one visit of a page (the ``page_visit`` fixture: the
+    same ``doc`` over the same ``scheme``, http when the test has no such parameter) run one after
+    another, where the first of them stood, in the order they are written; everything else keeps
+    its place. So each page is opened once for all its checks, and one shared page is open at a time."""
+    def key(item):
+        if "page_visit" not in getattr(item, "fixturenames", ()):
+            return None
+        params = item.callspec.params
+        return params["doc"], params.get("scheme", "http")
+
+    groups: dict[tuple[str, str], list] = {}
+    for item in items:
+        if key(item) is not None:
+            groups.setdefault(key(item), []).append(item)
+    ordered = []
+    for item in items:
+        k = key(item)
+        if k is None:
+            ordered.append(item)
+        elif k in groups:
+            ordered.extend(groups.pop(k))
+    items[:] = ordered
 
 
 def toc_files() -> list[str]:

@@ -56,23 +56,29 @@ class Visit:
                                        device_scale_factor=scale, color_scheme=color_scheme)
         self.blocked: list[str] = []
         self.errors: list[str] = []
-        self.ctx.route("**/*", self._route)
-        self.page = self.ctx.new_page()
-        self.page.on("console", lambda m: self.errors.append(m.text) if m.type == "error" else None)
-        self.page.on("pageerror", lambda e: self.errors.append(str(e)))
-        site.reset_bytes()
-        self.page.goto(f"{self.site}/{doc}.html", wait_until="load")
-        self.math = self.page.evaluate(
-            """async () => { if (window.MathJax && MathJax.startup) { await MathJax.startup.promise; }
-                 const m = Array.from(document.querySelectorAll('.math'));
-                 return {n: m.length, rendered: m.filter(e => e.querySelector('mjx-container')).length,
-                         errors: document.querySelectorAll('mjx-merror').length}; }""")
-        self.page.wait_for_load_state("networkidle", timeout=120_000)
-        # what the server sent for this page (a fresh context: no cache)
-        self.bytes = site.bytes_sent() if scheme == "http" else None
+        self.requested: list[str] = []     # every URL of the site the page asked for, from its load on
+        try:
+            self.ctx.route("**/*", self._route)
+            self.page = self.ctx.new_page()
+            self.page.on("console", lambda m: self.errors.append(m.text) if m.type == "error" else None)
+            self.page.on("pageerror", lambda e: self.errors.append(str(e)))
+            site.reset_bytes()
+            self.page.goto(f"{self.site}/{doc}.html", wait_until="load")
+            self.math = self.page.evaluate(
+                """async () => { if (window.MathJax && MathJax.startup) { await MathJax.startup.promise; }
+                     const m = Array.from(document.querySelectorAll('.math'));
+                     return {n: m.length, rendered: m.filter(e => e.querySelector('mjx-container')).length,
+                             errors: document.querySelectorAll('mjx-merror').length}; }""")
+            self.page.wait_for_load_state("networkidle", timeout=120_000)
+            # what the server sent for this page (a fresh context: no cache)
+            self.bytes = site.bytes_sent() if scheme == "http" else None
+        except BaseException:
+            self.ctx.close()
+            raise
 
     def _route(self, route):
         if route.request.url.startswith(self.site + "/"):
+            self.requested.append(route.request.url)
             route.continue_()
         else:
             self.blocked.append(route.request.url)
@@ -96,10 +102,53 @@ def visit(browser, site):
         v.close()
 
 
+# One visit of a page serves every check of it that takes ``page_visit``: the page is opened once per
+# document and scheme (over http when a test does not choose one, as `scheme` below says) and shared.
+# tests/conftest.py runs the checks of one page one after another, in the order they are written in
+# this file, and the shared page is closed when the next page is opened, so one is open at a time.
+# Checks that only read the page come first; the slider check, which moves the controls, is last.
+
+class _SharedVisits:
+    def __init__(self, browser, site):
+        self.browser, self.site = browser, site
+        self.key: tuple[str, str] | None = None
+        self.visit: Visit | None = None
+
+    def get(self, doc: str, scheme: str) -> Visit:
+        if self.key != (doc, scheme):
+            self.close()
+            self.visit, self.key = Visit(self.browser, self.site, doc, scheme=scheme), (doc, scheme)
+        return self.visit
+
+    def close(self):
+        if self.visit is not None:
+            self.visit.close()
+        self.visit = self.key = None
+
+
+@pytest.fixture(scope="module")
+def shared_visits(browser, site):
+    visits = _SharedVisits(browser, site)
+    yield visits
+    visits.close()
+
+
+@pytest.fixture
+def scheme():
+    """The scheme of a check of one page that is not parametrized over SCHEMES: http."""
+    return "http"
+
+
+@pytest.fixture
+def page_visit(shared_visits, doc, scheme):
+    """The page ``doc`` opened over ``scheme`` at 1280x900, shared by every check of that page."""
+    return shared_visits.get(doc, scheme)
+
+
 @pytest.mark.parametrize("scheme", SCHEMES)
 @pytest.mark.parametrize("doc", PAGES)
-def test_page_loads_offline_and_renders(visit, doc, scheme):
-    v = visit(doc, scheme=scheme)
+def test_page_loads_offline_and_renders(page_visit, doc, scheme):
+    v = page_visit
     assert v.blocked == [], f"requests outside the site: {v.blocked}"
     assert v.errors == [], f"console errors: {v.errors}"
     assert v.math["rendered"] == v.math["n"] and v.math["errors"] == 0, v.math
@@ -118,75 +167,10 @@ def test_page_loads_offline_and_renders(visit, doc, scheme):
             assert v.bytes <= MAX_PAGE_BYTES, f"{doc}: {v.bytes / 1e6:.2f} MB > 3 MB"
 
 
-def _frame_state(page, root):
-    """The frame shown, and the frame the controls' current values select (computed here, row-major):
-    the slots' contents as the page holds them and as the frame's stored contents parse."""
-    return page.evaluate(
-        """r => { const d = JSON.parse(r.querySelector('script.l2-data').textContent);
-                  let k = 0;
-                  r.querySelectorAll('input[data-l2-dim]').forEach(el => {
-                      const j = +el.dataset.l2Dim;
-                      k = k * d.shape[j] + (el.type === 'checkbox' ? (el.checked ? 1 : 0) : +el.value); });
-                  const svg = r.querySelector('svg.l2-wide');
-                  const slots = Array.from(svg.querySelectorAll('g[data-l2-slot]'));
-                  const parse = html => { const g = document.createElementNS('http://www.w3.org/2000/svg', 'g');
-                                          g.innerHTML = html; return g.innerHTML; };
-                  return {src: slots.map(s => s.innerHTML).join('|'), alt: svg.getAttribute('aria-label'),
-                          expected: d.slots[k].map(parse).join('|'), expected_alt: d.alts[k],
-                          n: d.slots.length}; }""", root)
-
-
-def _move(page, inp, key):
-    if inp.get_attribute("type") == "checkbox":
-        inp.click()
-    else:
-        inp.focus()
-        page.keyboard.press(key)
-
-
-@pytest.mark.parametrize("scheme", SCHEMES)
-@pytest.mark.parametrize("doc", CHAPTERS)
-def test_every_slider_changes_the_figure(visit, doc, scheme):
-    """Every control, moved as a reader would (keyboard or click), shows the frame its values select,
-    and every control changes the picture at least once."""
-    v = visit(doc, scheme=scheme)
-    page = v.page
-    roots = page.query_selector_all(".l2-frames")
-    assert roots, f"{doc} has no interactive figure"
-    # The stored note "Run the notebook's cells to move this slider" is for JupyterLab before Run All;
-    # on the website the figure's script removes it, because the controls work here.
-    notes = [n.inner_text() for n in page.query_selector_all(".l2-note") if n.is_visible()]
-    assert notes == [], f"{doc}: the JupyterLab-only note is visible on the website: {notes}"
-    for r_i, root in enumerate(roots):
-        root.scroll_into_view_if_needed()
-        inputs = root.query_selector_all("input[data-l2-dim]")
-        assert inputs, f"{doc}: figure {r_i} has no control"
-        assert _frame_state(page, root)["n"] >= 2
-        changed = [False] * len(inputs)
-        for key in ("End", "Home", "ArrowRight"):      # each control in turn, the others where they were left
-            for i, inp in enumerate(inputs):
-                before = _frame_state(page, root)
-                _move(page, inp, key)
-                after = _frame_state(page, root)
-                assert after["src"] == after["expected"], f"{doc}: figure {r_i}: shows the wrong frame"
-                assert after["alt"] == after["expected_alt"]
-                changed[i] |= after["src"] != before["src"]
-        assert all(changed), f"{doc}: figure {r_i}: controls {changed} never changed the picture"
-    for conv in page.query_selector_all(".l2-converter"):
-        outputs = lambda: [o.inner_text() for o in conv.query_selector_all("[data-l2-output]")]  # noqa: E731
-        before = outputs()
-        first = conv.query_selector("input[data-l2-input]")
-        first.fill(str(float(first.input_value() or 1) * 10))
-        first.dispatch_event("input")
-        assert outputs() != before, f"{doc}: the converter did not react to a new value"
-    assert v.errors == [], v.errors
-    assert v.blocked == [], v.blocked
-
-
 @pytest.mark.parametrize("scheme", SCHEMES)
 @pytest.mark.parametrize("doc", PAGES)
-def test_accessibility_has_no_serious_violations(visit, doc, scheme):
-    v = visit(doc, scheme=scheme)
+def test_accessibility_has_no_serious_violations(page_visit, doc, scheme):
+    v = page_visit
     v.page.add_script_tag(path=str(AXE_JS))
     violations = v.page.evaluate(
         """async () => (await axe.run(document, {resultTypes: ['violations']})).violations
@@ -379,10 +363,10 @@ def test_one_search_entry_point(visit, size):
 
 
 @pytest.mark.parametrize("doc", PAGES)
-def test_every_button_has_a_name(visit, doc):
+def test_every_button_has_a_name(page_visit, doc):
     """A button's name comes from aria-label, aria-labelledby, title or its text (an icon's <svg>
     <title> is not enough for every screen reader): every <button> on the page has one."""
-    v = visit(doc)
+    v = page_visit
     v.page.wait_for_timeout(300)
     nameless = v.page.evaluate(
         """() => Array.from(document.querySelectorAll('button')).filter(b => {
@@ -623,21 +607,89 @@ def _icons_drawn(page, base: str) -> list[dict]:
 
 
 @pytest.mark.parametrize("doc", PAGES)
-def test_every_icon_renders_from_the_subset(visit, site, doc):
+def test_every_icon_renders_from_the_subset(page_visit, doc):
     """Every icon a page shows (theme buttons, admonition titles, ...) is drawn by the site's icon
     subset, glyph for glyph as the theme's full Font Awesome draws it. A glyph missing from the subset
     would still be drawn, from the theme's full font (the stylesheet's earlier face of the same
-    name): so the page must never fetch that font's .woff2, nor fontawesome.js."""
-    v = visit(doc)
+    name): so the page must never fetch that font's .woff2, nor fontawesome.js (from its load on)."""
+    v = page_visit
     assert v.page.evaluate("document.querySelectorAll('svg.svg-inline--fa').length") == 0
     # decoration, as fontawesome.js marked the icons it drew: each icon's button or link has the name
     unmarked = v.page.eval_on_selector_all("i[class*='fa-']:not([aria-hidden='true'])", "es => es.map(e => e.className)")
     assert unmarked == [], f"{doc}: icons a screen reader would announce: {unmarked}"
-    icons = _icons_drawn(v.page, site.url)
-    fetched = [p for p in site.server.sent if "fontawesome.js" in p or re.search(r"fontawesome/.*\.woff2", p)]
+    icons = _icons_drawn(v.page, v.site)
+    fetched = [p for p in v.requested if "fontawesome.js" in p or re.search(r"fontawesome/.*\.woff2", p)]
     assert fetched == [], f"{doc} fetched {fetched}: the icon subset lacks a glyph the page draws"
     assert len(icons) >= 5, f"{doc}: only {len(icons)} icons found: {icons}"   # the header alone shows more
     wrong = [i for i in icons if i["ink"] < 20 or i["same_as_fallback"] or i["diff"] > 0.01 * i["ink"]]
     assert wrong == [], f"{doc}: icons not drawn as the theme draws them: {wrong}"
     MEASURED.setdefault("icons checked (distinct glyphs per page)", "")
     MEASURED["icons checked (distinct glyphs per page)"] += f"{doc.split('/')[-1]} {len(icons)}; "
+
+
+# The sliders, moved as a reader moves them.
+
+def _frame_state(page, root):
+    """The frame shown, and the frame the controls' current values select (computed here, row-major):
+    the slots' contents as the page holds them and as the frame's stored contents parse."""
+    return page.evaluate(
+        """r => { const d = JSON.parse(r.querySelector('script.l2-data').textContent);
+                  let k = 0;
+                  r.querySelectorAll('input[data-l2-dim]').forEach(el => {
+                      const j = +el.dataset.l2Dim;
+                      k = k * d.shape[j] + (el.type === 'checkbox' ? (el.checked ? 1 : 0) : +el.value); });
+                  const svg = r.querySelector('svg.l2-wide');
+                  const slots = Array.from(svg.querySelectorAll('g[data-l2-slot]'));
+                  const parse = html => { const g = document.createElementNS('http://www.w3.org/2000/svg', 'g');
+                                          g.innerHTML = html; return g.innerHTML; };
+                  return {src: slots.map(s => s.innerHTML).join('|'), alt: svg.getAttribute('aria-label'),
+                          expected: d.slots[k].map(parse).join('|'), expected_alt: d.alts[k],
+                          n: d.slots.length}; }""", root)
+
+
+def _move(page, inp, key):
+    if inp.get_attribute("type") == "checkbox":
+        inp.click()
+    else:
+        inp.focus()
+        page.keyboard.press(key)
+
+
+@pytest.mark.parametrize("scheme", SCHEMES)
+@pytest.mark.parametrize("doc", CHAPTERS)
+def test_every_slider_changes_the_figure(page_visit, doc, scheme):
+    """Every control, moved as a reader would (keyboard or click), shows the frame its values select,
+    and every control changes the picture at least once. (The last check of its page: it moves the
+    controls of the page the other checks share.)"""
+    v = page_visit
+    page = v.page
+    roots = page.query_selector_all(".l2-frames")
+    assert roots, f"{doc} has no interactive figure"
+    # The stored note "Run the notebook's cells to move this slider" is for JupyterLab before Run All;
+    # on the website the figure's script removes it, because the controls work here.
+    notes = [n.inner_text() for n in page.query_selector_all(".l2-note") if n.is_visible()]
+    assert notes == [], f"{doc}: the JupyterLab-only note is visible on the website: {notes}"
+    for r_i, root in enumerate(roots):
+        root.scroll_into_view_if_needed()
+        inputs = root.query_selector_all("input[data-l2-dim]")
+        assert inputs, f"{doc}: figure {r_i} has no control"
+        assert _frame_state(page, root)["n"] >= 2
+        changed = [False] * len(inputs)
+        for key in ("End", "Home", "ArrowRight"):      # each control in turn, the others where they were left
+            for i, inp in enumerate(inputs):
+                before = _frame_state(page, root)
+                _move(page, inp, key)
+                after = _frame_state(page, root)
+                assert after["src"] == after["expected"], f"{doc}: figure {r_i}: shows the wrong frame"
+                assert after["alt"] == after["expected_alt"]
+                changed[i] |= after["src"] != before["src"]
+        assert all(changed), f"{doc}: figure {r_i}: controls {changed} never changed the picture"
+    for conv in page.query_selector_all(".l2-converter"):
+        outputs = lambda: [o.inner_text() for o in conv.query_selector_all("[data-l2-output]")]  # noqa: E731
+        before = outputs()
+        first = conv.query_selector("input[data-l2-input]")
+        first.fill(str(float(first.input_value() or 1) * 10))
+        first.dispatch_event("input")
+        assert outputs() != before, f"{doc}: the converter did not react to a new value"
+    assert v.errors == [], v.errors
+    assert v.blocked == [], v.blocked
