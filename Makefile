@@ -20,11 +20,12 @@ export MKL_NUM_THREADS ?= 1
 # -n: nitpicky, -W: warnings are errors. The build renders stored outputs only.
 JB_FLAGS := -n -W --keep-going
 
-.PHONY: help check-python setup book check test test-pythons test-py312 test-py313 lab execute bench clean distclean
+.PHONY: help check-python setup book check test test-main test-baseline test-pythons test-py312 test-py313 lab execute bench clean distclean
 
 help:
 	@echo "make book     set up and build the website into _build/html"
 	@echo "make test     set up and run every test (unit, doctest, nbval, build, browser; Python 3.12, 3.13)"
+	@echo "              in four passes side by side: test-main, test-baseline, test-py312, test-py313"
 	@echo "make check    the fast loop: l2lib unit tests and doctests (no notebooks, build or browser)"
 	@echo "make lab      open the notebooks in JupyterLab (sliders drive a live kernel)"
 	@echo "make execute  re-run the notebooks and store their outputs"
@@ -72,16 +73,24 @@ book: setup
 check: setup
 	$(PY) -m pytest tests l2lib benchmarks/test_bench_helpers.py -q
 
-# -m "" replaces pyproject.toml's default -m: every test runs, slow, book and browser included.
+# make test runs four passes, each also a command of its own: test-main, test-baseline, test-py312 and
+# test-py313 (below). scripts/test_passes.sh runs them side by side, at most as many at a time as the
+# machine has processors (L2_TEST_JOBS=n to choose), test-main first: its output is shown as it runs,
+# every other pass's output is kept and shown in full, with its result, once that pass has ended and
+# test-main is over. Every pass runs to its end; make test fails if any pass fails.
 test: setup
+	@MAKE="$(MAKE)" scripts/test_passes.sh --stream test-main test-baseline test-py312 test-py313
+
+# Every test on .venv's Python. -m "" replaces pyproject.toml's default -m: slow, book and browser
+# included; L2_REQUIRE_BROWSER=1: a browser test fails (not skips) when chromium is missing.
+test-main: setup
 	L2_REQUIRE_BROWSER=1 $(PY) -m pytest tests l2lib benchmarks/test_bench_helpers.py notebooks -m "" --nbval --nbval-current-env \
 	  --nbval-sanitize-with tests/nbval_sanitize.cfg -v
 # Again on numpy's baseline code path, every dispatched SIMD feature off (found at run time and checked
 # by scripts/cpu_features.py): nbval, and every stored figure against a fresh run (tests/test_frames.py).
+test-baseline: setup
 	$(PY) scripts/cpu_features.py --run $(PY) -m pytest notebooks tests/test_frames.py -m "" --nbval --nbval-current-env \
 	  --nbval-sanitize-with tests/nbval_sanitize.cfg -v
-# Then l2lib's tests and nbval on Python 3.12 and 3.13, each in a throw-away venv (test-pythons below).
-	@$(MAKE) --no-print-directory test-pythons
 
 # JupyterLab on working copies, never on the stored chapters: as soon as a notebook's kernel starts,
 # JupyterLab rewrites its metadata (kernelspec display_name; language_info.version, which is the
@@ -102,10 +111,10 @@ bench: setup
 
 # Python 3.12 and 3.13: l2lib's tests (those that need neither the built book nor a browser) and
 # nbval on every notebook, each in a throw-away venv. An interpreter that is missing skips its
-# pass with a message, except in CI (CI set), where it fails. Both passes run even if one fails.
+# pass with a message, except in CI (CI set), where it fails. test-pythons runs both side by side
+# (scripts/test_passes.sh, as make test does); both run to their end even if one fails.
 test-pythons:
-	@status=0; scripts/test_python.sh 3.12 "$(PY312)" || status=1; \
-	scripts/test_python.sh 3.13 "$(PY313)" || status=1; exit $$status
+	@MAKE="$(MAKE)" scripts/test_passes.sh test-py312 test-py313
 test-py312:
 	@scripts/test_python.sh 3.12 "$(PY312)"
 test-py313:

@@ -268,3 +268,76 @@ def test_every_dependency_of_a_pinned_package_is_pinned():
                 if canonicalize_name(req.name) not in pins:
                     unpinned.append(f"{req.name} (required by {name})")
     assert unpinned == []
+
+
+# ------------------------------------------------------- make test's passes, side by side
+def test_make_test_runs_its_four_passes_through_the_runner():
+    """`make test` (and `make test-pythons`) hand their passes to scripts/test_passes.sh, test-main's
+    output streamed; each pass is a target of its own that runs its pytest."""
+    text = (ROOT / "Makefile").read_text()
+    recipe = re.search(r"^test: setup\n((?:\t.*\n)+)", text, re.M).group(1)
+    assert recipe.split() == ['@MAKE="$(MAKE)"', "scripts/test_passes.sh", "--stream", "test-main",
+                              "test-baseline", "test-py312", "test-py313"], recipe
+    pythons = re.search(r"^test-pythons:\n((?:\t.*\n)+)", text, re.M).group(1)
+    assert pythons.split()[-2:] == ["test-py312", "test-py313"], pythons
+    main = re.search(r"^test-main: setup\n((?:\t.*\n)+)", text, re.M).group(1)
+    assert "L2_REQUIRE_BROWSER=1" in main and '-m ""' in main and "notebooks" in main
+    baseline = re.search(r"^test-baseline: setup\n((?:\t.*\n)+)", text, re.M).group(1)
+    assert "scripts/cpu_features.py --run" in baseline and "tests/test_frames.py" in baseline
+
+
+RUNNER_MAKEFILE = """\
+setup:
+\t@echo setup ran
+first:
+\t@for i in 1 2 3; do echo "first line $$i"; sleep 0.3; done
+fails:
+\t@echo "fails says hello"; sleep 0.5; echo "fails says bye"; exit 3
+quick:
+\t@echo "quick says hello"
+slow:
+\t@sleep 1.5; echo "slow says hello"
+"""
+
+
+def _runner(folder: Path, *targets: str, jobs: str = "2") -> subprocess.CompletedProcess:
+    (folder / "scripts").mkdir(exist_ok=True)
+    shutil.copy(ROOT / "scripts" / "test_passes.sh", folder / "scripts" / "test_passes.sh")
+    (folder / "Makefile").write_text(RUNNER_MAKEFILE)
+    env = {k: v for k, v in os.environ.items() if not k.startswith("MAKE")}
+    env.update(MAKE=MAKE or "make", L2_TEST_JOBS=jobs)
+    return subprocess.run(["bash", str(folder / "scripts" / "test_passes.sh"), *targets], cwd=folder,
+                          capture_output=True, text=True, env=env, timeout=60)
+
+
+@pytest.mark.parametrize("jobs", ["1", "2", "4"])
+def test_runner_runs_every_pass_and_fails_when_one_fails(tmp_path, jobs):
+    if MAKE is None:
+        pytest.fail("GNU make is needed for `make test` and these tests")
+    run = _runner(tmp_path, "--stream", "first", "fails", "quick", "slow", jobs=jobs)
+    out = run.stdout
+    assert run.returncode == 1, out + run.stderr
+    assert "setup ran" not in out                                   # the caller did the set-up
+    # the streamed pass's output comes first, whole; every other log after it, whole and once
+    lines = out.splitlines()
+    assert lines[:3] == ["first line 1", "first line 2", "first line 3"], out
+    for name, said in (("fails", ["fails says hello", "fails says bye"]), ("quick", ["quick says hello"]),
+                       ("slow", ["slow says hello"])):
+        opened = lines.index(f"======== make test: {name} (log of a pass run in the background) ========")
+        assert lines[opened + 1:opened + 1 + len(said)] == said, out
+        assert sum(line == said[0] for line in lines) == 1, out
+    assert re.search(r"^======== make test: fails FAILED in \d+ s \(exit status 2\) ========$", out, re.M), out
+    assert re.search(r"^======== make test: quick passed in \d+ s \(exit status 0\) ========$", out, re.M), out
+    summary = lines[lines.index("make test: summary") + 1:]
+    assert [line.split()[:2] for line in summary] == [["first", "passed"], ["fails", "FAILED"],
+                                                       ["quick", "passed"], ["slow", "passed"]], out
+
+
+def test_runner_passes_when_every_pass_passes_and_checks_its_jobs(tmp_path):
+    if MAKE is None:
+        pytest.fail("GNU make is needed for `make test` and these tests")
+    run = _runner(tmp_path, "quick", "slow")
+    assert run.returncode == 0, run.stdout + run.stderr
+    assert "quick says hello" in run.stdout and "slow says hello" in run.stdout
+    bad = _runner(tmp_path, "quick", jobs="0")
+    assert bad.returncode == 2 and "L2_TEST_JOBS must be a whole number >= 1, got '0'" in bad.stderr
