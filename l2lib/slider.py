@@ -229,6 +229,34 @@ def _gids(fig) -> dict:
             "texts": [a.get_gid() for a in list(fig.texts) + list(fig.legends)]}
 
 
+_REF = re.compile(r'url\(#([^)]+)\)|href="#([^"]+)"')
+
+
+def _renumber(template: list, slots: list[list[str]], defs: dict[str, str]):
+    """Name the definitions d0, d1, ... in the order the drawing first refers to them.
+
+    matplotlib names a clip path or a marker by a hash of its full-precision geometry, so the
+    same figure computed on another CPU (a clip box that differs in its last bit) would carry other
+    names; numbered by first use, the names depend only on the drawing's structure."""
+    order: dict[str, str] = {}
+    texts = [t for t in template if isinstance(t, str)] + [x for frame in slots for x in frame]
+    for text in texts + [defs[k] for k in sorted(defs)]:
+        for m in _REF.finditer(text):
+            order.setdefault(m.group(1) or m.group(2), f"d{len(order)}")
+    for k in sorted(defs):
+        order.setdefault(k, f"d{len(order)}")
+
+    def sub(text: str) -> str:
+        text = re.sub(r'url\(#([^)]+)\)', lambda m: f"url(#{order.get(m.group(1), m.group(1))})", text)
+        text = re.sub(r'href="#([^"]+)"', lambda m: f'href="#{order.get(m.group(1), m.group(1))}"', text)
+        return re.sub(r'\sid="([^"]+)"', lambda m: f' id="{order.get(m.group(1), m.group(1))}"', text)
+
+    new_template = [sub(t) if isinstance(t, str) else t for t in template]
+    new_slots = [[sub(x) for x in frame] for frame in slots]
+    by_name = sorted(defs, key=lambda k: int(order[k][1:]))
+    return new_template, new_slots, "".join(sub(defs[k]) for k in by_name)
+
+
 def _prefix_ids(s: str, uid: str) -> str:
     """Make the definitions' ids (matplotlib's content hashes) unique on a page that shows many figures."""
     s = re.sub(r'id="([^"]+)"', lambda m: f'id="{uid}-{m.group(1)}"', s)
@@ -307,7 +335,8 @@ def _layers(frames: list[_Frame]) -> _Layers:
     defs: dict[str, str] = {}
     for f in frames:
         defs.update(f.defs)
-    return _Layers(f0.size, template, slots, "".join(defs[k] for k in sorted(defs)), f0.panels,
+    template, slots, defs_text = _renumber(template, slots, defs)
+    return _Layers(f0.size, template, slots, defs_text, f0.panels,
                    min(f.min_font for f in frames))
 
 

@@ -171,3 +171,19 @@ def test_figures_made_outside_pyplot_or_closed_before_drawing():
     for render in (outside, closed):
         v = L.lambda_slider(render, [0.0, 1.0], alt="x")
         assert len(v.frames) == 2 and v.panels
+
+
+def test_definition_names_do_not_depend_on_last_bits():
+    """matplotlib names a clip path by a hash of its full-precision box: a box moved by 1e-13 (another
+    CPU's rounding) gets another hash. The stored names are numbered by first use instead."""
+    def render(lam, left=0.125):
+        fig, ax = plt.subplots(figsize=(3, 2))
+        fig.subplots_adjust(left=left)
+        ax.plot([0, 1], [0, lam], "o-")
+        return fig
+
+    a = L.lambda_slider(lambda lam: render(lam), [1.0], alt="x").frames[0]
+    b = L.lambda_slider(lambda lam: render(lam, 0.125 + 1e-13), [1.0], alt="x").frames[0]
+    ids = re.findall(r'\sid="([^"]+)"', a)
+    assert ids and ids == re.findall(r'\sid="([^"]+)"', b)
+    assert all(re.fullmatch(r"l2f-[0-9a-f]{12}-(g|d\d+)", i) for i in ids), ids
