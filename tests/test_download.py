@@ -241,12 +241,12 @@ def test_archive_round_trip_runs_a_chapter(unpacked, fresh_venv, tmp_path, monke
     assert Path(prefix_out) == fresh_venv.path
     assert Path(l2lib_file).is_relative_to(fresh_venv.path), f"l2lib came from {l2lib_file}"
     sliders = [o for c in nb.cells if c.cell_type == "code" for o in c.outputs
-               if 'class="l2-frames"' in o.get("data", {}).get("text/html", "")]
+               if 'class="l2-controls"' in o.get("data", {}).get("text/html", "")]   # figures with controls
     assert sliders, "the chapter produced no slider output"
     for out in sliders:
         assert out["data"].get(WIDGET_VIEW, {}).get("model_id"), "no live widget in the slider output"
         frames = json.loads(BeautifulSoup(out["data"]["text/html"], "html.parser")
-                            .select_one("script.l2-data").string)["frames"]
+                            .select_one("script.l2-data").string)["slots"]
         assert len(frames) >= 2
 
 
