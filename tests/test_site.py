@@ -663,7 +663,7 @@ def test_every_slider_changes_the_figure(page_visit, doc, scheme):
     controls of the page the other checks share.)"""
     v = page_visit
     page = v.page
-    roots = page.query_selector_all(".l2-frames")
+    roots = page.query_selector_all(".l2-frames:has(input[data-l2-dim])")    # figures with controls
     assert roots, f"{doc} has no interactive figure"
     # The stored note "Run the notebook's cells to move this slider" is for JupyterLab before Run All;
     # on the website the figure's script removes it, because the controls work here.
