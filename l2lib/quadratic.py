@@ -39,7 +39,7 @@ import numpy as np
 from ._validate import check_int, check_positive, check_real, check_X
 
 __all__ = ["Quadratic", "Shrinkage", "GradientParts", "make_quadratic", "least_squares_quadratic",
-           "data_loss", "data_grad", "regularized_loss", "gradient_field", "eigen_shrinkage",
+           "contour_levels", "data_loss", "data_grad", "regularized_loss", "gradient_field", "eigen_shrinkage",
            "regularized_optimum", "descend", "plot_compromise"]
 
 
@@ -303,6 +303,13 @@ def descend(q: Quadratic, alpha, w0, lr: float, steps: int) -> np.ndarray:
 
 
 # ------------------------------------------------------------------- figures
+def contour_levels(F, f_star: float, levels: int) -> np.ndarray:
+    """Data-loss levels for the ellipses of a figure: ``levels`` values from just above the minimum to
+    the 60 % quantile of ``F``, spaced quadratically so the inner ellipses are not crowded out."""
+    top = np.quantile(F, 0.6) - f_star
+    return f_star + top * np.linspace(0.05, 1, levels) ** 2
+
+
 def plot_compromise(q: Quadratic, w_tilde, grid, path=None, ax=None, levels: int = 7):
     r"""The compromise picture for one α, drawn from precomputed results.
 
@@ -339,8 +346,7 @@ def plot_compromise(q: Quadratic, w_tilde, grid, path=None, ax=None, levels: int
     w_tilde = _check_w(w_tilde, 2, "w_tilde")
     ax = ax or plt.gca()
     xx, yy, F = grid
-    top = np.quantile(F, 0.6) - f_star
-    ax.contour(xx, yy, F, levels=f_star + top * np.linspace(0.05, 1, levels) ** 2, colors="0.6", linewidths=0.8)
+    ax.contour(xx, yy, F, levels=contour_levels(F, f_star, levels), colors="0.6", linewidths=0.8)
     if path is not None:
         path = np.asarray(path, float)
         ax.plot(path[:, 0], path[:, 1], color=OKABE_ITO[4], lw=1.6, label="path of w̃ as λ grows")

@@ -542,8 +542,7 @@ def plot_diamond(q, w_l1, w_l2, grid, path_l1=None, path_l2=None, ax=None, level
     f_star = float(q.f_star)
     ax = ax or plt.gca()
     xx, yy, F = grid
-    top = np.quantile(F, 0.6) - f_star
-    ax.contour(xx, yy, F, levels=f_star + top * np.linspace(0.05, 1, levels) ** 2, colors="0.7", linewidths=0.8)
+    ax.contour(xx, yy, F, levels=Q.contour_levels(F, f_star, levels), colors="0.7", linewidths=0.8)
     for path, colour, label in ((path_l2, OKABE_ITO[4], "L2 path"), (path_l1, OKABE_ITO[5], "L1 path")):
         if path is not None:
             path = np.asarray(path, float)
