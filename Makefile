@@ -83,13 +83,15 @@ test: setup
 
 # Every test on .venv's Python. -m "" replaces pyproject.toml's default -m: slow, book and browser
 # included; L2_REQUIRE_BROWSER=1: a browser test fails (not skips) when chromium is missing.
+# notebooks/ comes first and PYTHONHASHSEED=0 is make execute's setting: tests/test_frames.py then
+# compares the figures of nbval's run instead of executing each chapter again (tests/conftest.py).
 test-main: setup
-	L2_REQUIRE_BROWSER=1 $(PY) -m pytest tests l2lib benchmarks/test_bench_helpers.py notebooks -m "" --nbval --nbval-current-env \
-	  --nbval-sanitize-with tests/nbval_sanitize.cfg -v
+	PYTHONHASHSEED=0 L2_REQUIRE_BROWSER=1 $(PY) -m pytest notebooks tests l2lib benchmarks/test_bench_helpers.py -m "" \
+	  --nbval --nbval-current-env --nbval-sanitize-with tests/nbval_sanitize.cfg -v
 # Again on numpy's baseline code path, every dispatched SIMD feature off (found at run time and checked
 # by scripts/cpu_features.py): nbval, and every stored figure against a fresh run (tests/test_frames.py).
 test-baseline: setup
-	$(PY) scripts/cpu_features.py --run $(PY) -m pytest notebooks tests/test_frames.py -m "" --nbval --nbval-current-env \
+	PYTHONHASHSEED=0 $(PY) scripts/cpu_features.py --run $(PY) -m pytest notebooks tests/test_frames.py -m "" --nbval --nbval-current-env \
 	  --nbval-sanitize-with tests/nbval_sanitize.cfg -v
 
 # JupyterLab on working copies, never on the stored chapters: as soon as a notebook's kernel starts,

@@ -33,7 +33,7 @@ cp -r pyproject.toml l2lib "$tmp/src/"
 "$py" -m pip install --quiet --no-deps "$tmp/src"
 t1=$SECONDS
 status=0
-"$py" -m pytest tests l2lib benchmarks/test_bench_helpers.py notebooks -m "not book and not browser" \
+PYTHONHASHSEED=0 "$py" -m pytest notebooks tests l2lib benchmarks/test_bench_helpers.py -m "not book and not browser" \
   --nbval --nbval-current-env --nbval-sanitize-with tests/nbval_sanitize.cfg -q || status=$?
 t2=$SECONDS
 result=$([ $status = 0 ] && echo passed || echo FAILED)

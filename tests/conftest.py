@@ -53,6 +53,63 @@ def pytest_terminal_summary(terminalreporter):
             terminalreporter.write_line(f"{what}: {value}")
 
 
+# What tests/test_frames.py needs from a chapter's run (appended as one more cell): the kernel's
+# environment, the settings of `make execute` it ran with, and which numpy code path it ran on.
+PROBE = """import json, os, sys
+try:
+    from numpy._core import _multiarray_umath as _um
+except ImportError:
+    from numpy.core import _multiarray_umath as _um
+print(json.dumps({"prefix": sys.prefix, "on": {k: bool(_um.__cpu_features__.get(k)) for k in _um.__cpu_dispatch__},
+                  "env": {k: os.environ.get(k) for k in ("PYTHONHASHSEED", "OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS",
+                                                         "MKL_NUM_THREADS", "NPY_DISABLE_CPU_FEATURES")}}))"""
+
+# nbval's own run of each notebook in this session: path -> {"outputs": {code cell: outputs}, "complete":
+# every code cell ran and passed, "probe": PROBE's output in that kernel after the last cell}. nbval
+# executes every chapter anyway; tests/test_frames.py compares the figures of that run instead of
+# executing the chapter a second time (and executes it itself where nbval did not run it in full).
+NBVAL_RUNS: dict[str, dict] = {}
+
+
+def _keep_nbval_runs(items) -> None:
+    """Wrap each nbval cell's ``runtest`` so that its outputs (``test_outputs``, which nbval keeps for
+    nbdime) are recorded in NBVAL_RUNS; after a notebook's last code cell, PROBE runs in its kernel."""
+    cells = [i for i in items if type(i).__name__ == "IPyNbCell"]
+    last = {i.parent: i for i in cells}
+    for item in cells:
+        item.runtest = functools.partial(_run_and_keep, item, item.runtest, last[item.parent] is item)
+
+
+def _run_and_keep(item, runtest, last: bool) -> None:
+    run = NBVAL_RUNS.setdefault(str(item.path), {"outputs": {}, "complete": True, "probe": None})
+    try:
+        runtest()
+    except BaseException:                 # a failure, an error or a skip: the run is not complete
+        run["complete"] = False
+        raise
+    finally:
+        run["outputs"][item.cell_num] = item.test_outputs
+    if last and run["complete"]:
+        run["probe"] = _kernel_stdout(item.parent.kernel, PROBE)
+
+
+def _kernel_stdout(kernel, code: str, timeout: float = 60) -> str:
+    """Run ``code`` in nbval's kernel and return what it printed (nbval's own message loop, shortened)."""
+    msg_id = kernel.execute_cell_input(code, allow_stdin=False)
+    kernel.await_reply(msg_id, timeout=timeout)
+    text = []
+    while True:
+        msg = kernel.get_message("iopub", timeout=timeout)
+        if msg["parent_header"].get("msg_id") != msg_id:
+            continue
+        if msg["msg_type"] == "stream":
+            text.append(msg["content"]["text"])
+        elif msg["msg_type"] == "error":
+            raise RuntimeError(f"the probe failed in nbval's kernel: {msg['content']['ename']}")
+        elif msg["msg_type"] == "status" and msg["content"]["execution_state"] == "idle":
+            return "".join(text)
+
+
 def pytest_collection_modifyitems(items):
     """Mark each test by what it needs, from the fixtures it requests (directly or through other
     fixtures): `book` for the built website, `browser` for chromium, and `slow` for the website
@@ -70,6 +127,7 @@ def pytest_collection_modifyitems(items):
         if "browser" in names:
             item.add_marker(pytest.mark.browser)
     _group_checks_of_one_page(items)
+    _keep_nbval_runs(items)
 
 
 def _group_checks_of_one_page(items):

@@ -1,8 +1,10 @@
 """Every stored figure comes out again when its chapter runs here, on either numpy code path.
 
 nbval compares the stored text of every cell but masks figures (see nbval_sanitize.cfg). This test
-covers them: it executes each notebook in memory (nbclient, nothing is written) in the current
-environment and compares every figure of the stored outputs with the new one — each slider's SVG
+covers them: it takes each notebook as run in the current environment — nbval's run of this session
+when nbval ran it in full with the settings of ``make execute`` (tests/conftest.py keeps it, and
+``make test`` runs notebooks/ first), else a run of its own in memory (nbclient, nothing is
+written) — and compares every figure of the stored outputs with the new one — each slider's SVG
 (its template, every frame's slot contents, panel boxes, controls and alt texts, and the frame it
 starts on) and each remaining static ``image/png``. ``make test`` runs it twice, on numpy's default
 code path and on its baseline path (every dispatched SIMD feature off, ``scripts/cpu_features.py``);
@@ -40,6 +42,8 @@ import pytest
 from nbclient import NotebookClient
 from PIL import Image
 
+from conftest import NBVAL_RUNS, PROBE
+
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb"))
 LEVELS = 16            # a channel differing by more than this many levels (of 255) counts as a changed pixel
@@ -54,15 +58,6 @@ TEXT = re.compile(r"<text[^>]*>(.*?)</text>", re.S)
 # a number stands alone: not part of a name such as a definition's id "m33955e788" (read as a float,
 # that would overflow and compare as nan)
 NUMBER = re.compile(r"((?<![\w.#])-?\d+(?:\.\d+)?(?![\w.]))")
-
-# Appended to the in-memory notebook: which numpy code path the kernel runs on, and which Python.
-PROBE = """import json, sys
-try:
-    from numpy._core import _multiarray_umath as _um
-except ImportError:
-    from numpy.core import _multiarray_umath as _um
-print(json.dumps({"prefix": sys.prefix, "on": {k: bool(_um.__cpu_features__.get(k)) for k in _um.__cpu_dispatch__}}))"""
-
 
 def figures(nb) -> list[dict]:
     """Every figure of a notebook's outputs, in order: where it is, its kind, its frames (SVG text or PNG bytes)."""
@@ -183,21 +178,39 @@ def test_cpu_features_stops_when_a_feature_stays_on(monkeypatch, capsys):
 
 
 # ---------------------------------------------------------------- every notebook
-@pytest.mark.slow   # executes every notebook
-@pytest.mark.parametrize("path", NOTEBOOKS, ids=[p.name for p in NOTEBOOKS])
-def test_stored_figures_are_reproduced(path, monkeypatch):
-    # the settings of `make execute` (scripts/execute_notebooks.py); the kernel inherits them
-    monkeypatch.setenv("PYTHONHASHSEED", "0")
-    for var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
-        monkeypatch.setenv(var, os.environ.get(var, "1"))
+# The settings of `make execute` (scripts/execute_notebooks.py), which wrote the stored outputs.
+EXECUTE_ENV = {"PYTHONHASHSEED": "0", **{v: os.environ.get(v, "1") for v in
+                                          ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS")}}
+
+
+def _run_here(path: Path, monkeypatch) -> tuple[nbformat.NotebookNode, dict, str]:
+    """The notebook executed with the settings of `make execute`: nbval's run of this session where it
+    ran every cell with those settings (tests/conftest.py keeps it), else a run here (nbclient, in
+    memory). Returns the executed notebook, PROBE's report from its kernel, and which run it was."""
     nb = nbformat.read(path, as_version=4)
-    stored = figures(nb)
-    assert stored, f"{path.name} stores no figure: nothing to compare"
+    run = NBVAL_RUNS.get(str(path))
+    code = [c for c in nb.cells if c.cell_type == "code"]
+    if run and run["complete"] and run["probe"] and sorted(run["outputs"]) == list(range(len(code))):
+        probe = json.loads(run["probe"])
+        if all(probe["env"].get(k) == v for k, v in EXECUTE_ENV.items()):
+            for k, cell in enumerate(code):
+                cell.outputs = [nbformat.from_dict(o) for o in run["outputs"][k]]
+            return nb, probe, "nbval's run"
+    for var, value in EXECUTE_ENV.items():       # the kernel inherits them
+        monkeypatch.setenv(var, value)
     nb.cells.append(nbformat.v4.new_code_cell(PROBE))
     NotebookClient(nb, timeout=600, kernel_name="python3", allow_errors=False, store_widget_state=False,
                    resources={"metadata": {"path": str(path.parent)}}).execute()
+    return nb, json.loads(nb.cells.pop()["outputs"][0]["text"]), "a run here"
 
-    probe = json.loads(nb.cells.pop()["outputs"][0]["text"])
+
+@pytest.mark.slow   # executes every notebook (or reads nbval's run of it)
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=[p.name for p in NOTEBOOKS])
+def test_stored_figures_are_reproduced(path, monkeypatch):
+    stored = figures(nbformat.read(path, as_version=4))
+    assert stored, f"{path.name} stores no figure: nothing to compare"
+    nb, probe, which = _run_here(path, monkeypatch)
+    print(f"{path.name}: figures of {which}")
     try:
         from numpy._core import _multiarray_umath as um
     except ImportError:                                  # numpy 1.x
@@ -207,6 +220,7 @@ def test_stored_figures_are_reproduced(path, monkeypatch):
     assert probe["on"] == here, f"the kernel's numpy runs on {probe['on']}, this process on {here}"
     for name in filter(None, re.split(r"[,\s]+", os.environ.get("NPY_DISABLE_CPU_FEATURES", ""))):
         assert probe["on"].get(name) is False, f"NPY_DISABLE_CPU_FEATURES names {name}, but the kernel has it on"
+    assert {k: probe["env"][k] for k in EXECUTE_ENV} == EXECUTE_ENV, f"not the settings of make execute: {probe['env']}"
 
     new = figures(nb)
     assert [f["where"] for f in new] == [f["where"] for f in stored], "the figures are not the stored ones"

@@ -453,14 +453,21 @@ def test_make_lab_leaves_git_status_clean_and_explains_stored_sliders(request, t
                           ".l2-frames:has(.l2-controls)").first
     figure.scroll_into_view_if_needed()
     # JupyterLab's sanitizer drops inline SVG (and every script) from an output it does not trust, so
-    # before the cells run the stored figure itself is not drawn; its controls and the note stay.
+    # before the cells run the stored figure is shown by its fallback image (the first frame as an SVG
+    # data URI, which the sanitizer keeps), once, with its controls and the note.
+    fallback = figure.locator("img.l2-fallback")
+    assert fallback.count() == 1 and fallback.is_visible(), "the stored slider shows no figure before its cells ran"
+    assert fallback.evaluate("i => i.complete && i.naturalWidth > 100"), "the fallback image did not decode"
+    shown = figure.evaluate("r => Array.from(r.querySelectorAll('svg, img')).filter(e => e.getClientRects().length)"
+                            ".map(e => e.tagName.toLowerCase())")
+    assert shown == ["img"], f"the stored slider draws its figure not exactly once: {shown}"
     note = figure.locator(".l2-note")
     assert note.is_visible(), "the stored slider shows no note saying how to make it live"
     assert note.inner_text().strip() == NOTE
     assert note.locator("em").evaluate("el => el.getClientRects().length") == 1, "the note takes more than one line"
     assert figure.locator('input[type="range"]').count() == 1   # the stored control (sanitized: data-* dropped)
     assert page.locator(".jp-NotebookPanel:not(.lm-mod-hidden) .widget-vbox").count() == 0
-    phase("stored slider: controls and note visible")
+    phase("stored slider: its first frame (fallback image), controls and note visible")
 
     # What autosave would write after its interval (120 s by default), written now.
     written = _save_notebook(page, copy)
@@ -497,7 +504,8 @@ def _viewers():
 
 
 def test_static_slider_note_shows_only_where_its_script_cannot_run(browser):
-    """The website (script runs): no note, the controls swap frames. JavaScript off: the note stays."""
+    """The website (script runs): no note, no fallback image, the controls swap frames. JavaScript off:
+    the note and the fallback image (the first frame as an SVG data URI) stay."""
     viewers = _viewers()
     page_html = "<html><body>" + "".join(v.html() for v in viewers) + "</body></html>"
     notes = [NOTE, "Run the notebook's cells to use these controls.", "Run the notebook's cells to move these sliders."]
@@ -509,6 +517,8 @@ def test_static_slider_note_shows_only_where_its_script_cannot_run(browser):
         shown = page.locator(".l2-note")
         assert shown.count() == 3 and all(shown.nth(i).is_visible() for i in range(3))
         assert [shown.nth(i).inner_text().strip() for i in range(3)] == notes
+        images = page.locator("img.l2-fallback")
+        assert images.count() == 3 and images.evaluate_all("a => a.every(i => i.complete && i.naturalWidth > 50)")
     finally:
         ctx.close()
 
@@ -517,6 +527,7 @@ def test_static_slider_note_shows_only_where_its_script_cannot_run(browser):
         page = ctx.new_page()
         page.set_content(page_html)
         assert page.locator(".l2-note").count() == 0, "the note is still on a page where the slider is live"
+        assert page.locator("img.l2-fallback").count() == 0, "the fallback image is still on a live page"
         root = page.locator(".l2-frames:has(.l2-controls)").first
         root.locator("input[data-l2-dim]").focus()
         page.keyboard.press("End")

@@ -187,3 +187,45 @@ def test_definition_names_do_not_depend_on_last_bits():
     ids = re.findall(r'\sid="([^"]+)"', a)
     assert ids and ids == re.findall(r'\sid="([^"]+)"', b)
     assert all(re.fullmatch(r"l2f-[0-9a-f]{12}-(g|d\d+)", i) for i in ids), ids
+
+
+def test_fallback_image_is_the_first_frame_once():
+    """The output carries its starting frame once more as an SVG data URI (JupyterLab's sanitized view
+    of a stored notebook drops inline SVG); decoded, it is that frame's standalone document."""
+    import base64
+    import html as html_module
+
+    v = L.interactive_figure(draw, {"lam": [0.0, 1.0, 2.0], "flag": [False, True]}, alt="at {lam}, {flag}",
+                             initial={"lam": 1.0, "flag": True})
+    out = v.html()
+    images = re.findall(r'<img class="l2-fallback" alt="([^"]*)" src="data:image/svg\+xml;base64,([^"]+)"', out)
+    assert len(images) == 1
+    alt, data = images[0]
+    assert html_module.unescape(alt) == "at 1, on"                     # the alt of that frame
+    assert base64.b64decode(data).decode("utf-8") == v.frame(lam=1.0, flag=True) != v.frame(lam=0.0, flag=False)
+    static = L.static_figure(draw(0.5), alt="one")
+    assert static.html().count('<img class="l2-fallback"') == 1
+
+
+def test_frames_are_drawn_with_the_collector_paused_and_it_is_restored():
+    import gc
+
+    seen = []
+
+    def render(result, lam):
+        seen.append(gc.isenabled())
+        return draw(result)
+
+    assert gc.isenabled()
+    v = L.lambda_slider(render, [0.0, 1.0], alt="{lam}", compute=lambda lams: [float(x) for x in lams])
+    v.set(lam=0.5)                                        # off the grid: computed and drawn now
+    assert seen == [False, False, False] and gc.isenabled()
+    gc.disable()
+    try:
+        v.set(lam=0.25)
+        assert seen[-1] is False and not gc.isenabled()   # a collector that was off stays off
+    finally:
+        gc.enable()
+    with pytest.raises(TypeError):                        # a failing render leaves it on too
+        L.lambda_slider(lambda result, lam: None, [0.0], alt="{lam}", compute=lambda lams: list(lams))
+    assert gc.isenabled()

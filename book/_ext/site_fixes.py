@@ -79,6 +79,9 @@ def _root_relative_links(html, pathto):
                   lambda m: f'href="{pathto(m.group(1), 1)}"', html)
 
 
+_FALLBACK = re.compile(r'<img class="l2-fallback"[^>]*>')
+
+
 def _fix_page(app, pagename, templatename, context, doctree):
     seen, kept = set(), []
     for js in context.get("script_files", []):
@@ -89,7 +92,10 @@ def _fix_page(app, pagename, templatename, context, doctree):
             kept.append(js)
     context["script_files"] = kept
     if "body" in context:
-        context["body"] = context["body"].replace('role="doc-biblioentry"', 'role="listitem"')
+        body = context["body"].replace('role="doc-biblioentry"', 'role="listitem"')
+        # A figure's first frame a second time, as an image for JupyterLab's sanitized view of a stored
+        # notebook (l2lib.slider.FrameViewer.html); a page draws it inline, so the image is dropped.
+        context["body"] = _FALLBACK.sub("", body)
     pathto = context["pathto"]
     for group in context.get("header_buttons", []):
         if group.get("label") == "download-buttons":

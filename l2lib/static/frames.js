@@ -1,5 +1,5 @@
 (function(){var root=document.getElementById("%(id)s");if(!root||root.dataset.ready)return;
-root.dataset.ready="1";var n=root.querySelector(".l2-note");if(n)n.remove();
+root.dataset.ready="1";root.querySelectorAll(".l2-note,.l2-fallback").forEach(function(e){e.remove();});
 var d=JSON.parse(root.querySelector("script.l2-data").textContent),svg=root.querySelector("svg.l2-wide");
 var slots=svg.querySelectorAll("g[data-l2-slot]"),groups=svg.querySelectorAll("g[data-l2-panel]");
 var ins=root.querySelectorAll("input[data-l2-dim]"),P=d.panels,W=d.size[0],H=d.size[1],cache={},stacked=null;
