@@ -24,7 +24,9 @@ install``) with every request that does not go to 127.0.0.1 blocked.
    keyboard must put the precomputed frame of the new λ into the widget's
    ``<img>``. Only the kernel can swap that frame (the slider's ``observe``
    callback assigns the SVG to the Image widget), so this shows the round trip
-   browser → kernel → browser worked.
+   browser → kernel → browser worked. Then a λ off the grid is typed into the
+   "or type λ" box: the status must say the kernel is computing it while it
+   trains, and the image must become a new frame for that λ.
 3. Where the static output's script does run (the website), the note is gone
    and the controls swap frames; with JavaScript off the note stays.
 
@@ -61,6 +63,7 @@ SERVER_START_S = 60      # jupyter lab answering /api/status
 UI_TIMEOUT_MS = 45_000   # default wait for a selector or an action
 RUN_ALL_TIMEOUT_S = 180  # chapter 1 in the live kernel: 25-45 s measured with 2 busy cores
 FRAME_TIMEOUT_MS = 20_000  # slider moved → new frame from the kernel
+OFF_GRID_TIMEOUT_MS = 120_000  # a typed λ in chapter 1: one network trained for 4,000 epochs, then drawn
 SAVE_TIMEOUT_S = 30      # File → Save Notebook → the file on disk changed
 
 
@@ -407,6 +410,22 @@ def test_lab_slider_redraws_from_live_kernel(request, tmp_path):
         assert readout.inner_text().strip() == labels[k]
         assert _shown_frame(img, frames) == k, f"after {key} the image is not the frame for λ = {labels[k]}"
         phase(f"{key}: new frame for λ = {labels[k]}")
+
+    # Off the grid: a λ typed into the "or type λ" box is computed by the kernel (chapter 1 trains the
+    # network again), which says so while it works, then shows the new frame and the time it took.
+    typed = "0.37"
+    assert typed not in labels
+    box = widget.locator("input[type=number]").first
+    box.fill(typed)
+    box.press("Enter")
+    widget.get_by_text(f"computing λ = {typed} …").wait_for(state="visible", timeout=FRAME_TIMEOUT_MS)
+    phase(f"typed λ = {typed}: the status says it is computing")
+    widget.get_by_text(re.compile(rf"^λ = {re.escape(typed)} \(computed in [0-9.e+-]+ s\)$")).wait_for(
+        state="visible", timeout=OFF_GRID_TIMEOUT_MS)
+    svg = _img_bytes(img).decode("utf-8")
+    assert f"λ = {typed}:" in svg and _shown_frame(img, frames) is None, \
+        f"after typing λ = {typed} the image is not a new frame for it"
+    phase(f"typed λ = {typed}: new frame computed")
 
     assert lab_server.proc.poll() is None, "the server died during the test:\n" + _log_tail(lab_server.log)
     assert not refused, f"the page tried to reach beyond 127.0.0.1: {refused}"
