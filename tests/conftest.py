@@ -233,6 +233,13 @@ class _StaticHandler(http.server.SimpleHTTPRequestHandler):
         pass
 
 
+class _Server(http.server.ThreadingHTTPServer):
+    # A chapter page asks for about 46 files at once. With socketserver's default listen backlog of 5,
+    # a busy machine can drop connections, and the browser retries a dropped handshake only after
+    # seconds. (CI once waited 120 s for a page's network to go quiet; the cause was not found.)
+    request_queue_size = 128
+
+
 @functools.lru_cache(maxsize=None)
 def _gzip(path: str, mtime: float) -> bytes:
     return gzip.compress(Path(path).read_bytes(), compresslevel=6, mtime=0)
@@ -244,7 +251,7 @@ def site(book_build):
     if book_build.returncode != 0:
         pytest.fail("the book did not build; see test_book_builds_without_warnings")
     handler = functools.partial(_StaticHandler, directory=str(HTML))
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    server = _Server(("127.0.0.1", 0), handler)
     server.lock, server.sent = threading.Lock(), {}
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()

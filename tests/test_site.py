@@ -20,6 +20,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
 from conftest import HTML, MEASURED, PAGE_WEIGHTS, ROOT, Site, _StaticHandler, toc_files
 from l2lib import conventions as C
@@ -78,6 +79,10 @@ class Visit:
             self.page = self.ctx.new_page()
             self.page.on("console", lambda m: self.errors.append(m.text) if m.type == "error" else None)
             self.page.on("pageerror", lambda e: self.errors.append(str(e)))
+            self.open_requests: set = set()     # started, not yet finished or failed (named if the wait below times out)
+            self.page.on("request", self.open_requests.add)
+            self.page.on("requestfinished", self.open_requests.discard)
+            self.page.on("requestfailed", self.open_requests.discard)
             site.reset_bytes()
             self.page.goto(f"{self.site}/{doc}.html", wait_until="load")
             self.math = self.page.evaluate(
@@ -85,7 +90,11 @@ class Visit:
                      const m = Array.from(document.querySelectorAll('.math'));
                      return {n: m.length, rendered: m.filter(e => e.querySelector('mjx-container')).length,
                              errors: document.querySelectorAll('mjx-merror').length}; }""")
-            self.page.wait_for_load_state("networkidle", timeout=120_000)
+            try:
+                self.page.wait_for_load_state("networkidle", timeout=120_000)
+            except PlaywrightTimeout:
+                raise AssertionError(f"{doc} over {scheme}: the page's network did not go quiet within 120 s; "
+                                     f"requests still open: {sorted(r.url for r in self.open_requests)}") from None
             # what the server sent for this page (a fresh context: no cache)
             self.bytes = site.bytes_sent() if scheme == "http" else None
         except BaseException:
