@@ -27,8 +27,9 @@ install``) with every request that does not go to 127.0.0.1 blocked.
    browser → kernel → browser worked. Then a λ off the grid is typed into the
    "or type λ" box: the status must say the kernel is computing it while it
    trains, and the image must become a new frame for that λ.
-3. Where the static output's script does run (the website), the note is gone
-   and the controls swap frames; with JavaScript off the note stays.
+3. Where the static output's script does run (the website), the note and the
+   fallback image are gone and the controls swap frames; with JavaScript off
+   both stay.
 
 Without /usr/bin/chromium (or Playwright) the browser tests are skipped, unless
 ``CI`` or ``L2_REQUIRE_BROWSER`` is set (``make test`` sets it): then they fail

@@ -80,9 +80,9 @@ class Visit:
             self.page.on("console", lambda m: self.errors.append(m.text) if m.type == "error" else None)
             self.page.on("pageerror", lambda e: self.errors.append(str(e)))
             self.open_requests: set = set()     # started, not yet finished or failed (named if the wait below times out)
-            self.page.on("request", self.open_requests.add)
-            self.page.on("requestfinished", self.open_requests.discard)
-            self.page.on("requestfailed", self.open_requests.discard)
+            self.page.on("request", lambda r: self.open_requests.add(r))
+            self.page.on("requestfinished", lambda r: self.open_requests.discard(r))
+            self.page.on("requestfailed", lambda r: self.open_requests.discard(r))
             site.reset_bytes()
             self.page.goto(f"{self.site}/{doc}.html", wait_until="load")
             self.math = self.page.evaluate(
