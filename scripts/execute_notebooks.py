@@ -29,6 +29,14 @@ from nbclient import NotebookClient
 
 ROOT = Path(__file__).resolve().parents[1]
 WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
+# The settings the stored outputs are written with, each unless already set; the kernels inherit them
+# (see the Makefile). tests/test_frames.py compares figures only from runs with these settings.
+SETTINGS = {"PYTHONHASHSEED": "0", "OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
+
+
+def settings(environ=os.environ) -> dict[str, str]:
+    """What a run in ``environ`` executes with: SETTINGS, where ``environ`` does not set them otherwise."""
+    return {k: environ.get(k, v) for k, v in SETTINGS.items()}
 
 
 def execute(path: Path, timeout: int = 600) -> float:
@@ -50,9 +58,7 @@ def execute(path: Path, timeout: int = 600) -> float:
 
 
 def main(argv: list[str]) -> int:
-    os.environ.setdefault("PYTHONHASHSEED", "0")
-    for var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
-        os.environ.setdefault(var, "1")   # inherited by the kernels: see the Makefile
+    os.environ.update(settings())
     paths = [Path(p) for p in argv] or sorted((ROOT / "notebooks").glob("*.ipynb"))
     total = 0.0
     for p in paths:

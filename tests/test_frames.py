@@ -29,6 +29,7 @@ its pixels differ by more than ``LEVELS`` = 16 in some channel.
 from __future__ import annotations
 
 import base64
+import importlib
 import io
 import json
 import os
@@ -143,13 +144,17 @@ def test_changed_fraction_counts_pixels_by_hand():
 
 
 # ---------------------------------------------------------------- scripts/cpu_features.py, which sets up the second pass
-def _cpu_features():
+def _script(name: str):
+    """A module of scripts/, imported by name with scripts/ on the path for the import only."""
     sys.path.insert(0, str(ROOT / "scripts"))
     try:
-        import cpu_features
+        return importlib.import_module(name)
     finally:
         sys.path.pop(0)
-    return cpu_features
+
+
+def _cpu_features():
+    return _script("cpu_features")
 
 
 def test_cpu_features_catches_a_name_numpy_ignores():
@@ -179,8 +184,7 @@ def test_cpu_features_stops_when_a_feature_stays_on(monkeypatch, capsys):
 
 # ---------------------------------------------------------------- every notebook
 # The settings of `make execute` (scripts/execute_notebooks.py), which wrote the stored outputs.
-EXECUTE_ENV = {"PYTHONHASHSEED": "0", **{v: os.environ.get(v, "1") for v in
-                                          ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS")}}
+EXECUTE_ENV = _script("execute_notebooks").settings()
 
 
 def _run_here(path: Path, monkeypatch) -> tuple[nbformat.NotebookNode, dict, str]:
