@@ -212,6 +212,22 @@ def _gc_paused():
             gc.enable()
 
 
+def _draw(make: Callable[[], object], layout, panels=None, gids=None):
+    """One frame: the figure ``make()`` returns, given the shared ``layout`` (:func:`_reuse_layout`),
+    taken apart (:func:`_take_apart`; the first frame, ``panels=None``, measures the panels and
+    names the artists) and closed, with the collector paused. Returns ``(frame, layout, gids)``."""
+    import matplotlib.pyplot as plt
+
+    with _gc_paused():                   # one frame at a time: its garbage goes before the next
+        fig = _check_figure(make())
+        layout = _reuse_layout(fig, layout)
+        frame = _take_apart(fig, panels, gids)
+        if panels is None:
+            gids = _gids(fig)
+        plt.close(fig)
+    return frame, layout, gids
+
+
 def _take_apart(fig, panels: list[list[float]] | None = None, gids: dict | None = None) -> _Frame:
     """``fig`` as a :class:`_Frame`. The first frame of a figure measures its panels (``panels=None``);
     later frames share that layout (:func:`_reuse_layout`), so they take the first frame's boxes and
@@ -646,14 +662,8 @@ class _Live(NamedTuple):
 
     def frame(self, viewer: FrameViewer, values: dict) -> str:
         others = {n: v for n, v in values.items() if n != self.name}
-        with _gc_paused():
-            result = self.compute(np.array([values[self.name]]), **others)[0]
-            fig = _check_figure(self.draw(result, **values))
-            _reuse_layout(fig, self.layout)
-            f = _take_apart(fig, self.panels, self.gids)
-            import matplotlib.pyplot as plt
-
-            plt.close(fig)
+        f = _draw(lambda: self.draw(self.compute(np.array([values[self.name]]), **others)[0], **values),
+                  self.layout, self.panels, self.gids)[0]
         lay = _layers([f])
         pre = functools.partial(_prefix_ids, uid=viewer.uid)
         w, h = f.size
@@ -844,21 +854,13 @@ def interactive_figure(render: Callable[..., object], controls: dict[str, Sequen
     layout = gids = None
     for combo in itertools.product(*ctl.values()):
         values = dict(zip(ctl, combo))
-        with _gc_paused():                   # one frame at a time: its garbage goes before the next
-            if compute is None:
-                fig = _check_figure(render(**values))
-            else:
-                key = tuple(_hashable(values[n]) for n in ctl if n != live)
-                fig = _check_figure(render(results[key][ctl[live].index(values[live])], **values))
-            layout = _reuse_layout(fig, layout)
-            if frames:
-                frames.append(_take_apart(fig, frames[0].panels, gids))
-            else:
-                frames.append(_take_apart(fig))
-                gids = _gids(fig)
-            import matplotlib.pyplot as plt
-
-            plt.close(fig)
+        if compute is None:
+            make = functools.partial(render, **values)
+        else:
+            key = tuple(_hashable(values[n]) for n in ctl if n != live)
+            make = functools.partial(render, results[key][ctl[live].index(values[live])], **values)
+        frame, layout, gids = _draw(make, layout, frames[0].panels if frames else None, gids)
+        frames.append(frame)
     run = None if compute is None else _Live(live, compute, render, layout, frames[0].panels, gids)
     return FrameViewer(_layers(frames), ctl, labels, alts, initial, run)
 
