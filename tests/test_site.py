@@ -11,16 +11,17 @@ page-weight budget is measured over http only (the server counts the bytes).
 """
 from __future__ import annotations
 
+import collections
 import functools
 import http.server
 import json
 import re
 import threading
+import time
 from pathlib import Path
 
 import numpy as np
 import pytest
-from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
 from conftest import HTML, MEASURED, PAGE_WEIGHTS, ROOT, Site, _StaticHandler, toc_files
 from l2lib import conventions as C
@@ -79,10 +80,12 @@ class Visit:
             self.page = self.ctx.new_page()
             self.page.on("console", lambda m: self.errors.append(m.text) if m.type == "error" else None)
             self.page.on("pageerror", lambda e: self.errors.append(str(e)))
-            self.open_requests: set = set()     # started, not yet finished or failed (named if the wait below times out)
-            self.page.on("request", lambda r: self.open_requests.add(r))
-            self.page.on("requestfinished", lambda r: self.open_requests.discard(r))
-            self.page.on("requestfailed", lambda r: self.open_requests.discard(r))
+            self.open_requests: set = set()     # started, not yet finished or failed (see settle)
+            self.last_activity = time.monotonic()
+            self.activity: collections.deque = collections.deque(maxlen=5)   # the last events, for a failure
+            self.page.on("request", lambda r: self._activity("started", self.open_requests.add, r))
+            self.page.on("requestfinished", lambda r: self._activity("finished", self.open_requests.discard, r))
+            self.page.on("requestfailed", lambda r: self._activity("failed", self.open_requests.discard, r))
             site.reset_bytes()
             self.page.goto(f"{self.site}/{doc}.html", wait_until="load")
             self.math = self.page.evaluate(
@@ -90,16 +93,33 @@ class Visit:
                      const m = Array.from(document.querySelectorAll('.math'));
                      return {n: m.length, rendered: m.filter(e => e.querySelector('mjx-container')).length,
                              errors: document.querySelectorAll('mjx-merror').length}; }""")
-            try:
-                self.page.wait_for_load_state("networkidle", timeout=120_000)
-            except PlaywrightTimeout:
-                raise AssertionError(f"{doc} over {scheme}: the page's network did not go quiet within 120 s; "
-                                     f"requests still open: {sorted(r.url for r in self.open_requests)}") from None
+            self.settle(f"{doc} over {scheme}")
             # what the server sent for this page (a fresh context: no cache)
             self.bytes = site.bytes_sent() if scheme == "http" else None
         except BaseException:
             self.ctx.close()
             raise
+
+    def _activity(self, event, record, request):
+        record(request)
+        self.last_activity = time.monotonic()
+        self.activity.append((self.last_activity, event, request.url))
+
+    def settle(self, what: str, quiet: float = 0.5, timeout: float = 120) -> None:
+        """Wait until no request of the page is open and none has started or ended for ``quiet`` s.
+
+        The requests are counted from Playwright's request events. (Playwright's own "networkidle"
+        once never came in CI for a page over file:// with no request open, so it is not used.)"""
+        start = time.monotonic()
+        while True:
+            self.page.wait_for_timeout(100)          # Playwright delivers the page's events meanwhile
+            now = time.monotonic()
+            if not self.open_requests and now - self.last_activity >= quiet:
+                return
+            if now - start > timeout:
+                raise AssertionError(f"{what}: the page's network did not go quiet within {timeout:.0f} s; "
+                                     f"requests still open: {sorted(r.url for r in self.open_requests)}; "
+                                     f"the last events: {[(round(t - now, 1), e, u) for t, e, u in self.activity]}")
 
     def _route(self, route):
         if route.request.url.startswith(self.site + "/"):
@@ -216,7 +236,7 @@ def test_search_finds_weight_decay(visit, scheme):
     v.page.wait_for_function(
         "() => /found/.test((document.querySelector('#search-results p.search-summary') || {}).textContent || '')",
         timeout=30000)
-    v.page.wait_for_load_state("networkidle")
+    v.settle("search")
     v.page.wait_for_timeout(1000)      # summary fetches that fail do so within milliseconds
     hits = v.page.eval_on_selector_all("#search-results ul.search li > a", "as => as.map(a => a.href)")
     summaries = len(v.page.query_selector_all("#search-results ul.search li p.context"))
@@ -260,7 +280,8 @@ def test_figures_stay_legible_in_dark_mode(visit):
     v = visit(CHAPTERS[0], color_scheme="dark")
     page = v.page
     page.evaluate("localStorage.setItem('mode', 'dark'); localStorage.setItem('theme', 'dark')")
-    page.reload(wait_until="networkidle")
+    page.reload(wait_until="load")
+    v.settle(f"{CHAPTERS[0]} reloaded in dark mode")
     assert page.evaluate("document.documentElement.dataset.theme") == "dark"
     body = page.evaluate("getComputedStyle(document.body).backgroundColor")
     assert sum(int(c) for c in re.findall(r"\d+", body)[:3]) < 150, f"page is not dark: {body}"
@@ -691,7 +712,7 @@ def test_every_slider_changes_the_figure(page_visit, doc, scheme):
     page = v.page
     # What the page's earlier checks logged is theirs: axe's stylesheet requests, which file:// refuses,
     # report asynchronously, so let the page go quiet first and count only what comes after.
-    page.wait_for_load_state("networkidle")
+    v.settle(doc)
     page.wait_for_timeout(500)
     n_errors = len(v.errors)
     roots = page.query_selector_all(".l2-frames:has(input[data-l2-dim])")    # figures with controls
