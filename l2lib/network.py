@@ -70,6 +70,16 @@ class Net(NamedTuple):
         """The layer widths ``[n_0, n_1, ..., n_L]``, inputs first."""
         return [self.params[0][0].shape[-2]] + [W.shape[-1] for W, _ in self.params]
 
+    # The two passes of the training loop (l2lib.training), unchecked; another kind of network
+    # (l2lib.normalization.LNNet) brings its own.
+    def _pass(self, params, X, ws=None) -> Cache:
+        """The forward pass of ``params`` (K networks allowed) with this architecture: its cache."""
+        return K.forward(params, X, self.hidden, self.output, ws=ws)[1]
+
+    def _data_grads(self, params, cache: Cache, Y, ws=None):
+        """The data term's gradients from that pass (:func:`l2lib.kernels.backward`)."""
+        return K.backward(params, cache, Y, ws)
+
 
 def as_net(net, hidden: str | None = None, output: str | None = None, name: str = "params") -> Net:
     """Check a :class:`Net`, or bare ``params`` with ``hidden``/``output``, and return a checked :class:`Net`.

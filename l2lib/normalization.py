@@ -54,15 +54,15 @@ from typing import NamedTuple
 import numpy as np
 
 from . import kernels as K
-from ._validate import (all_finite, check_choice, check_diverged, check_int, check_lam, check_lam_grid,
-                        check_params, check_positive, check_real, check_rng, check_X, msg)
+from ._validate import check_choice, check_int, check_lam, check_params, check_positive, check_real, check_X, msg
 from .network import HIDDEN, OUTPUT, init_params, targets
 from .optim import SGD
 from .penalty import check_layers
-from .training import batches
+from .training import train
 
 __all__ = ["LNNet", "init_ln_net", "layer_norm", "ln_forward", "ln_predict_proba", "ln_cost_and_grads",
-           "rescale", "effective_lr", "equilibrium_norm", "LN_HISTORY_KEYS", "ln_train"]
+           "rescale", "effective_lr", "equilibrium_norm", "LN_HISTORY_KEYS", "ln_train",
+           "check_ln_net"]
 
 
 class LNNet(NamedTuple):
@@ -84,8 +84,18 @@ class LNNet(NamedTuple):
         """The layer widths ``[n_0, n_1, ..., n_L]``, inputs first."""
         return [self.params[0][0].shape[-2]] + [W.shape[-1] for W, _ in self.params]
 
+    # The two passes of the training loop (l2lib.training.train), unchecked, as l2lib.network.Net has them.
+    def _pass(self, params, X, ws=None) -> "_Cache":
+        """The forward pass of ``params`` (K networks allowed) with this architecture: its cache."""
+        return _forward(params, X, self.hidden, self.output, self.eps)[1]
 
-def _check_net(net) -> LNNet:
+    def _data_grads(self, params, cache: "_Cache", Y, ws=None):
+        """The data term's gradients from that pass."""
+        return _backward(params, cache, Y, self.hidden)
+
+
+def check_ln_net(net) -> LNNet:
+    """Check an :class:`LNNet` (its params, architecture and ε) and return it checked."""
     if not isinstance(net, LNNet):
         raise TypeError(msg("net", "an LNNet (see init_ln_net)", type(net).__name__))
     params = check_params(net.params, "net")
@@ -109,7 +119,7 @@ def init_ln_net(layer_sizes, rng=None, hidden: str = "relu", output: str = "sigm
     [(3, 5), (5, 1)]
     """
     check_choice("output", output, OUTPUT)
-    return _check_net(LNNet(init_params(layer_sizes, rng, hidden, scale), hidden, output, eps))
+    return check_ln_net(LNNet(init_params(layer_sizes, rng, hidden, scale), hidden, output, eps))
 
 
 # ------------------------------------------------------------------ kernels (unchecked, K networks too)
@@ -131,10 +141,13 @@ def _ln_backward(dZhat, Zhat, sigma):
 
 
 class _Cache(NamedTuple):
+    """What the forward pass keeps; ``A``, ``Z`` and ``output`` as in :class:`l2lib.kernels.Cache`, which
+    is what the training loop's cost (:func:`l2lib.kernels.cost_and_grads`) reads."""
     A: list       # A[0] = X, A[l] = activation of layer l
-    U: list       # U[l-1]: the pre-activation of layer l (Ẑ_l + b_l for hidden layers)
+    Z: list       # Z[l-1]: what layer l's activation is applied to (Ẑ_l + b_l for hidden layers)
     Zhat: list    # normalized pre-activations of the hidden layers
     sigma: list   # their row spreads
+    output: str
 
 
 def _forward(params, X, hidden: str, output: str, eps: float):
@@ -151,7 +164,7 @@ def _forward(params, X, hidden: str, output: str, eps: float):
         else:
             U.append(Z + b)
             A.append(K.OUTPUTS[output](U[-1]))
-    return A[-1], _Cache(A, U, Zhat, sig)
+    return A[-1], _Cache(A, U, Zhat, sig, output)
 
 
 def _backward(params, cache: _Cache, Y, hidden: str):
@@ -166,12 +179,12 @@ def _backward(params, cache: _Cache, Y, hidden: str):
         dZ = dU if l == len(params) - 1 else _ln_backward(dU, cache.Zhat[l], cache.sigma[l])
         grads.append((np.swapaxes(cache.A[l], -1, -2) @ dZ, db))
         if l > 0:
-            dU = deriv(dZ @ np.swapaxes(W, -1, -2), cache.U[l - 1], cache.A[l])
+            dU = deriv(dZ @ np.swapaxes(W, -1, -2), cache.Z[l - 1], cache.A[l])
     return grads[::-1]
 
 
 def _data_loss(cache: _Cache, Y, output: str):
-    return K.example_losses(cache.U[-1], Y, output).mean(axis=-1)
+    return K.example_losses(cache.Z[-1], Y, output).mean(axis=-1)
 
 
 # ------------------------------------------------------------------ checked functions
@@ -197,7 +210,7 @@ def layer_norm(Z, eps: float = 0.0) -> np.ndarray:
 
 
 def _checked_pass(net, X):
-    net = _check_net(net)
+    net = check_ln_net(net)
     X = check_X(X, n_features=net.sizes[0])
     with np.errstate(divide="ignore", invalid="ignore"):
         A, cache = _forward(net.params, X, net.hidden, net.output, net.eps)
@@ -243,7 +256,7 @@ def rescale(net: LNNet, c: float, layers=None) -> LNNet:
 
     Its function is unchanged (:func:`layer_norm`), to rounding; its penalty is not.
     """
-    net = _check_net(net)
+    net = check_ln_net(net)
     c = check_positive("c", c)
     hidden = len(net.params) - 1
     layers = tuple(range(hidden)) if layers is None else check_layers(layers, hidden)
@@ -304,64 +317,29 @@ def ln_train(net: LNNet, X, y, lam=0.0, lr: float = 0.1, epochs: int = 100, batc
              rng=None, layers=None):
     r"""Minibatch SGD with coupled L2 on an :class:`LNNet`, recording what the equilibrium needs.
 
-    Each step: :math:`W \leftarrow W - \eta\big(\partial J_{\text{batch}}/\partial W + (\lambda/m)W\big)`
-    (:func:`l2lib.kernels.add_penalty_grad`, then :class:`l2lib.optim.SGD`), m the training-set
-    size; minibatches from :func:`l2lib.training.batches` (``batch_size=None``: full batch). ``lam``
-    may be a strictly increasing grid: one copy of the network per λ, trained at once from
-    ``net`` on the same minibatches. Divergence raises ``FloatingPointError``, by the rule of
-    :func:`l2lib.training.train`.
+    The book's training loop, :func:`l2lib.training.train` with ``rule=SGD(lr)``: each step
+    :math:`W \leftarrow W - \eta\big(\partial J_{\text{batch}}/\partial W + (\lambda/m)W\big)`, m the
+    training-set size; ``batch_size=None``: full batch. ``lam`` may be a strictly increasing grid:
+    one copy of the network per λ, trained at once from ``net`` on the same minibatches.
+    Divergence raises ``FloatingPointError``, by the loop's rule. What this adds is the record of
+    every step, taken through the loop's ``on_step``.
 
     Returns ``(net, history)``: the trained :class:`LNNet` (a list of them for a grid) and a dict
     of :data:`LN_HISTORY_KEYS` arrays, each row with a (K,) axis after the first for a grid and
     a last axis over layers for the norms and gradients.
     """
-    net = _check_net(net)
-    X = check_X(X, n_features=net.sizes[0])
-    n = X.shape[0]
-    grid = np.ndim(lam) > 0
-    lam = check_lam_grid(lam, "lam") if grid else check_lam(lam)
-    lr = check_positive("lr", lr)
-    epochs = check_int("epochs", epochs, 0)
-    if batch_size is not None:
-        batch_size = check_int("batch_size", batch_size, 1, n)
-    rng = check_rng(rng)
-    layers = check_layers(layers, len(net.params))
-    Y = targets(y, net.output, net.sizes[-1], n)
-    params = net.params
-    if grid:
-        params = [(np.repeat(W[None], lam.size, axis=0), np.repeat(b[None, None], lam.size, axis=0))
-                  for W, b in params]
-    rule = SGD(lr)
-    hidden, output, eps = net.hidden, net.output, net.eps
-    rows = {k: [] for k in LN_HISTORY_KEYS}
+    net = check_ln_net(net)
+    steps = {k: [] for k in LN_HISTORY_KEYS[:4]}
 
-    def record(epoch):
-        cache = _forward(params, X, hidden, output, eps)[1]
-        data = _data_loss(cache, Y, output)
-        pen = K.penalty(params, lam, n, layers, False)
-        for key, v in (("epoch", epoch), ("data", data), ("penalty", pen), ("total", data + pen),
-                       ("norms", np.sqrt(K.sq_norms(params)))):
-            rows[key].append(v)
-        return data + pen
+    def record_step(params, g):
+        sq, gsq = K.sq_norms(params), K.sq_norms(g)
+        dots = np.stack([np.sum(dW * W, axis=(-2, -1)) for (W, _), (dW, _) in zip(params, g)], axis=-1)
+        for key, v in (("step_norms", np.sqrt(sq)), ("step_grad_sq", gsq), ("step_unit_grad_sq", gsq * sq),
+                       ("step_cos", dots / np.sqrt(np.maximum(gsq * sq, 1e-300)))):
+            steps[key].append(v)
 
-    with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
-        total0 = record(0)
-        for epoch in range(1, epochs + 1):
-            for idx in batches(n, batch_size, rng):
-                cache = _forward(params, X[idx], hidden, output, eps)[1]
-                g = _backward(params, cache, Y[idx], hidden)
-                sq = K.sq_norms(params)
-                gsq = K.sq_norms(g)
-                dots = np.stack([np.sum(dW * W, axis=(-2, -1)) for (W, _), (dW, _) in zip(params, g)], axis=-1)
-                rows["step_norms"].append(np.sqrt(sq))
-                rows["step_grad_sq"].append(gsq)
-                rows["step_unit_grad_sq"].append(gsq * sq)
-                rows["step_cos"].append(dots / np.sqrt(np.maximum(gsq * sq, 1e-300)))
-                params, _ = rule.step(params, K.add_penalty_grad(params, g, lam, n, layers, False), None)
-            ok = all_finite(params)
-            total = record(epoch) if ok else None
-            check_diverged(epoch, total, total0, ok, lr, lam, n)
-    hist = {k: np.asarray(v, dtype=float) for k, v in rows.items()}
-    if grid:
-        return [net._replace(params=[(W[k], b[k, 0]) for W, b in params]) for k in range(lam.size)], hist
-    return net._replace(params=params), hist
+    trained, hist = train(net, X, y, lam, epochs=epochs, batch_size=batch_size, rng=rng, layers=layers,
+                          rule=SGD(lr), on_step=record_step)
+    out = {k: np.asarray(v, dtype=float) for k, v in steps.items()}
+    out.update((k, hist[k]) for k in LN_HISTORY_KEYS[4:])
+    return trained, out

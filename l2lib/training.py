@@ -21,7 +21,7 @@ import numpy as np
 
 from . import kernels as K
 from ._validate import (all_finite, check_bool, check_diverged, check_int, check_lam, check_lam_grid, check_like,
-                        check_params, check_positive, check_rng, check_X, msg)
+                        check_params, check_rng, check_X, msg)
 from .network import Net, as_net, check_dev, targets
 from .optim import SGD, Rule, warn_decay
 from .penalty import check_layers
@@ -70,8 +70,8 @@ class _History:
             row["dev_acc"] = row["dev_data"] = nan
         else:
             X_dev, Y_dev = self.dev
-            A, c = K.forward(params, X_dev, self.net.hidden, out)
-            row["dev_acc"] = K.hits(A, Y_dev, out) if clf else nan
+            c = self.net._pass(params, X_dev)
+            row["dev_acc"] = K.hits(c.A[-1], Y_dev, out) if clf else nan
             row["dev_data"] = K.example_losses(c.Z[-1], Y_dev, out).mean(axis=-1)
         for k, v in row.items():
             self.rows[k].append(v)
@@ -83,7 +83,8 @@ class _History:
 
 def train(net, X, y, lam=0.0, lr: float | None = None, epochs: int = 1000, batch_size: int | None = None,
           rng=None, X_dev=None, y_dev=None, hidden: str | None = None, output: str | None = None, layers=None,
-          include_bias: bool = False, record_every: int = 1, rule: Rule | None = None, m: int | None = None):
+          include_bias: bool = False, record_every: int = 1, rule: Rule | None = None, m: int | None = None,
+          on_step=None):
     r"""Train a network on the regularized cost: the book's one training loop.
 
     Divergence raises ``FloatingPointError``, naming ``lr``, ``lam``, ``m`` and
@@ -95,7 +96,8 @@ def train(net, X, y, lam=0.0, lr: float | None = None, epochs: int = 1000, batch
     ----------
     net
         The start: a :class:`~l2lib.network.Net`, or a list of ``(W, b)`` pairs with ``hidden`` and
-        ``output`` (defaults ``"relu"`` and ``"sigmoid"``).
+        ``output`` (defaults ``"relu"`` and ``"sigmoid"``), or a layer-normalized
+        :class:`~l2lib.normalization.LNNet`.
     X, y
         Training set, ``X`` of shape (m, n_features) and its labels.
     lam
@@ -117,6 +119,11 @@ def train(net, X, y, lam=0.0, lr: float | None = None, epochs: int = 1000, batch
         Record the history every this many epochs, and always at the last.
     m
         The m of λ/m (default: the training-set size, minibatches or not).
+    on_step
+        None, or a function called before every step as ``on_step(params, grads)``: the parameters
+        about to be updated and the gradients of the batch's data term (penalty not added), for a
+        caller that records per-step quantities (:func:`l2lib.normalization.ln_train`). It must not
+        change them.
 
     Returns
     -------
@@ -132,7 +139,7 @@ def train(net, X, y, lam=0.0, lr: float | None = None, epochs: int = 1000, batch
         that decay minimizes.
     """
     given = net
-    net = as_net(net, hidden, output)
+    net = _checked_net(net, hidden, output)
     X = check_X(X, n_features=net.sizes[0])
     n = X.shape[0]
     grid = np.ndim(lam) > 0
@@ -153,6 +160,8 @@ def train(net, X, y, lam=0.0, lr: float | None = None, epochs: int = 1000, batch
     include_bias = check_bool("include_bias", include_bias)
     layers = check_layers(layers, len(net.params))
     rng = check_rng(rng)
+    if on_step is not None and not callable(on_step):
+        raise TypeError(msg("on_step", "None or a function on_step(params, grads)", on_step))
     Y = targets(y, net.output, net.sizes[-1], n)
     dev = check_dev(X_dev, y_dev, net)
     warn_decay(f"1 - d (d={rule.d!r})", 1.0 - np.max(rule.d), stacklevel=2)   # coupled λ: see the divergence rule
@@ -161,42 +170,60 @@ def train(net, X, y, lam=0.0, lr: float | None = None, epochs: int = 1000, batch
     if grid:                                             # K copies along a leading axis; b as (K, 1, n_out)
         params = [(np.repeat(W[None], lam.size, axis=0), np.repeat(b[None, None], lam.size, axis=0))
                   for W, b in params]
-    out = _loop(net, params, X, Y, lam, rule, epochs, batch_size, rng, dev, layers, include_bias, record_every, m)
+    out = _loop(net, params, X, Y, lam, rule, epochs, batch_size, rng, dev, layers, include_bias, record_every, m,
+                on_step)
     params, hist = out
     if grid:
         return [_as_given(given, net, [(W[k], b[k, 0]) for W, b in params]) for k in range(lam.size)], hist
     return _as_given(given, net, params), hist
 
 
-def _as_given(given, net: Net, params):
-    return net._replace(params=params) if isinstance(given, Net) else params
+def _checked_net(net, hidden, output):
+    """The network ``train`` was given, checked: a layer-normalized LNNet as it is (it brings its own
+    passes), anything else through :func:`l2lib.network.as_net`."""
+    from .normalization import LNNet, check_ln_net     # normalization builds on this module, so not at the top
+    if isinstance(net, LNNet):
+        for key, given in (("hidden", hidden), ("output", output)):
+            if given is not None and given != getattr(net, key):
+                raise ValueError(msg(key, f"omitted or equal to the network's own {key} {getattr(net, key)!r}",
+                                     given))
+        return check_ln_net(net)
+    return as_net(net, hidden, output)
+
+
+def _as_given(given, net, params):
+    """``params`` in the form the network was given: a network of its kind, or bare params."""
+    return net._replace(params=params) if type(given) is type(net) else params
 
 
 def _loop(net: Net, params, X, Y, lam, rule: Rule, epochs, batch_size, rng, dev, layers, include_bias,
-          record_every, m):
+          record_every, m, on_step):
     """The loop itself, on checked arguments (the same for one network and for a grid of K)."""
-    hidden, output = net.hidden, net.output
+    def step(params, cache, Y, ws, state):
+        g = net._data_grads(params, cache, Y, ws)
+        if on_step is not None:
+            on_step(params, g)
+        return rule.step(params, K.add_penalty_grad(params, g, lam, m, layers, include_bias), state, include_bias)
+
     lam_rec = lam + rule.lam_equivalent(m) if np.any(rule.d) else lam
     hist = _History(net, X, Y, dev, lam_rec, m, layers, include_bias)
     full = batch_size is None
     state = rule.init(params)
     ws, ws_batch = K.Workspace(), K.Workspace()     # the large temporaries, allocated once
-    cache = K.forward(params, X, hidden, output, ws=ws)[1]
+    cache = net._pass(params, X, ws)
     total0 = hist.record(0, params, cache)
-    with np.errstate(over="ignore", invalid="ignore"):   # divergence is reported below, by name
+    # divergence is reported below, by name (and a layer-normalized row with no spread divides by 0)
+    with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
         for epoch in range(1, epochs + 1):
             if full:
-                g = K.gradients(params, cache, Y, lam, m, layers, include_bias, ws)
-                params, state = rule.step(params, g, state, include_bias)
+                params, state = step(params, cache, Y, ws, state)
             else:
                 for idx in batches(X.shape[0], batch_size, rng):
-                    c = K.forward(params, X[idx], hidden, output, ws=ws_batch)[1]
-                    g = K.gradients(params, c, Y[idx], lam, m, layers, include_bias, ws_batch)
-                    params, state = rule.step(params, g, state, include_bias)
+                    params, state = step(params, net._pass(params, X[idx], ws_batch), Y[idx], ws_batch, state)
             ok = all_finite(params)
             due = ok and (epoch % record_every == 0 or epoch == epochs)
             if ok and (due or (full and epoch < epochs)):
-                cache = K.forward(params, X, hidden, output, ws=ws)[1]
+                cache = net._pass(params, X, ws)
             total = hist.record(epoch, params, cache) if due else None
             if not ok:
                 bad = _bad_networks(params) if np.ndim(lam) else None

@@ -166,6 +166,51 @@ def test_a_lambda_grid_trains_like_one_network_at_a_time(moons):
         np.testing.assert_allclose(h["step_norms"][:, k], h1["step_norms"], rtol=1e-12)
 
 
+# ------------------------------------------------------------------ the book's one training loop
+def test_train_steps_a_layer_normalized_net_with_its_own_gradient(moons):
+    """l2lib.train takes an LNNet: one full-batch SGD step is W - lr * (the LN gradient, checked against
+    central differences above); a plain network's gradient would be another step."""
+    X, y = moons
+    net = N.init_ln_net([2, 6, 1], rng=4, hidden="tanh")
+    lam, lr = 3.0, 0.4
+    stepped, h = L.train(net, X, y, lam, lr=lr, epochs=1)
+    _, g = N.ln_cost_and_grads(net, X, y, lam)
+    assert isinstance(stepped, N.LNNet) and stepped.hidden == "tanh" and stepped.eps == net.eps
+    for (W, b), (dW, db), (V, c) in zip(net.params, g, stepped.params):
+        np.testing.assert_allclose(V, W - lr * dW, rtol=1e-13, atol=1e-15)
+        np.testing.assert_allclose(c, b - lr * db, rtol=1e-13, atol=1e-15)
+    _, g_plain = L.cost_and_grads(L.Net(net.params, "tanh"), X, y, lam)
+    assert np.abs(g_plain[0][0] - g[0][0]).max() > 1e-3
+    # the recorded cost is the LN network's: before the step and after it
+    assert h["total"][0] == pytest.approx(N.ln_cost_and_grads(net, X, y, lam)[0].total, rel=1e-13)
+    assert h["total"][1] == pytest.approx(N.ln_cost_and_grads(stepped, X, y, lam)[0].total, rel=1e-13)
+
+
+def test_train_records_an_ln_nets_dev_accuracy_from_its_own_pass(moons):
+    X, y = moons
+    X_dev, y_dev = L.make_moons(80, 0.3, rng=9)
+    net, h = L.train(N.init_ln_net([2, 8, 1], rng=0), X, y, 1.0, lr=0.3, epochs=4, X_dev=X_dev, y_dev=y_dev)
+    by_hand = np.mean((N.ln_predict_proba(net, X_dev)[:, 0] >= 0.5) == y_dev)
+    assert h["dev_acc"][-1] == by_hand
+
+
+def test_on_step_sees_every_step_with_the_data_gradient(moons):
+    X, y = moons
+    net = N.init_ln_net([2, 5, 1], rng=1)
+    seen = []
+    L.train(net, X, y, 7.0, lr=0.1, epochs=3, batch_size=64, rng=0,
+            on_step=lambda params, g: seen.append((params, g)))
+    assert len(seen) == 3 * 4                                        # 200 rows in batches of 64: 4 per epoch
+    params, g = seen[0]
+    assert all(P is W for (P, _), (W, _) in zip(params, net.params))  # the start, before the first step
+    # the first batch is the first 64 of the loop's shuffle with rng=0; its data gradient, penalty not added
+    idx = np.random.default_rng(0).permutation(200)[:64]
+    _, g_batch = N.ln_cost_and_grads(net, X[idx], y[idx], 0.0)
+    for (dW, db), (eW, eb) in zip(g, g_batch):
+        np.testing.assert_allclose(dW, eW, rtol=1e-12, atol=1e-15)
+        np.testing.assert_allclose(db, eb, rtol=1e-12, atol=1e-15)
+
+
 # ------------------------------------------------------------------ bad input
 def test_bad_input_and_divergence(moons):
     X, y = moons
@@ -181,3 +226,7 @@ def test_bad_input_and_divergence(moons):
         N.ln_predict_proba(L.init_net([2, 3, 1], rng=0), X)
     with pytest.raises(FloatingPointError, match="Training diverged"):
         N.ln_train(N.init_ln_net([2, 8, 1], rng=0), X, y, lam=0.0, lr=1e5, epochs=20)
+    with pytest.raises(TypeError, match="'on_step' parameter must be None or a function"):
+        L.train(N.init_ln_net([2, 3, 1], rng=0), X, y, on_step="record")
+    with pytest.raises(ValueError, match="'hidden' parameter must be omitted or equal to the network's own"):
+        L.train(N.init_ln_net([2, 3, 1], rng=0), X, y, hidden="tanh")
