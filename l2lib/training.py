@@ -22,7 +22,7 @@ import numpy as np
 from . import kernels as K
 from ._validate import (all_finite, check_bool, check_diverged, check_int, check_lam, check_lam_grid, check_like,
                         check_params, check_rng, check_X, msg)
-from .network import Net, as_net, check_dev, targets
+from .network import as_net, check_dev, targets
 from .optim import SGD, Rule, warn_decay
 from .penalty import check_layers
 
@@ -52,7 +52,7 @@ def batches(m: int, batch_size: int | None, rng: np.random.Generator) -> list:
 class _History:
     """The one history recorder: cost terms, accuracies and norms of one network or of K at once."""
 
-    def __init__(self, net: Net, X, Y, dev, lam_rec, m, layers, include_bias):
+    def __init__(self, net, X, Y, dev, lam_rec, m, layers, include_bias):
         self.net, self.X, self.Y, self.dev = net, X, Y, dev
         self.lam_rec, self.m, self.layers, self.include_bias = lam_rec, m, layers, include_bias
         self.rows: dict[str, list] = {k: [] for k in HISTORY_KEYS}
@@ -196,9 +196,12 @@ def _as_given(given, net, params):
     return net._replace(params=params) if type(given) is type(net) else params
 
 
-def _loop(net: Net, params, X, Y, lam, rule: Rule, epochs, batch_size, rng, dev, layers, include_bias,
+def _loop(net, params, X, Y, lam, rule: Rule, epochs, batch_size, rng, dev, layers, include_bias,
           record_every, m, on_step):
-    """The loop itself, on checked arguments (the same for one network and for a grid of K)."""
+    """The loop itself, on checked arguments (the same for one network and for a grid of K).
+
+    ``net`` is a checked Net or LNNet: its ``_pass`` and ``_data_grads`` are the forward pass and the
+    data term's gradient; the penalty's gradient is added here, once, for either."""
     def step(params, cache, Y, ws, state):
         g = net._data_grads(params, cache, Y, ws)
         if on_step is not None:
