@@ -896,12 +896,7 @@ def static_figure(fig, *, alt: str) -> FrameViewer:
     density, text as text) whose panels stack on a narrow screen. Closes ``fig``."""
     if not isinstance(alt, str):
         raise TypeError(f"The 'alt' parameter must be a str. Got {alt!r} instead.")
-    fig = _check_figure(fig)
-    with _gc_paused():
-        frame = _take_apart(fig)
-    import matplotlib.pyplot as plt
-
-    plt.close(fig)
+    frame = _draw(lambda: fig, None)[0]
     return FrameViewer(_layers([frame]), {}, {}, [alt], {})
 
 
