@@ -106,7 +106,8 @@ class Visit:
         self.activity.append((self.last_activity, event, request.url))
 
     def settle(self, what: str, quiet: float = 0.5, timeout: float = 120) -> None:
-        """Wait until no request of the page is open and none has started or ended for ``quiet`` s.
+        """Wait until no request of the page is open and none has started or ended for ``quiet`` s,
+        counted from this call at the earliest (so a request the page is about to make is waited for).
 
         The requests are counted from Playwright's request events. (Playwright's own "networkidle"
         once never came in CI for a page over file:// with no request open, so it is not used.)"""
@@ -114,7 +115,7 @@ class Visit:
         while True:
             self.page.wait_for_timeout(100)          # Playwright delivers the page's events meanwhile
             now = time.monotonic()
-            if not self.open_requests and now - self.last_activity >= quiet:
+            if not self.open_requests and now - max(self.last_activity, start) >= quiet:
                 return
             if now - start > timeout:
                 raise AssertionError(f"{what}: the page's network did not go quiet within {timeout:.0f} s; "
@@ -224,6 +225,17 @@ def test_accessibility_has_no_serious_violations(page_visit, doc):
                          where: x.nodes.slice(0, 3).map(n => n.target.join(' '))}))""")
     bad = [x for x in violations if x["impact"] in ("serious", "critical")]
     assert bad == [], json.dumps(bad, indent=1)
+
+
+def test_settle_waits_for_a_quiet_network_and_names_what_keeps_it_busy(visit):
+    """Visit.settle, which every check of a page waits on, does not return while the page keeps asking
+    for files, names them when it gives up, and returns once the page stops."""
+    v = visit(PAGES[0])
+    v.page.evaluate("() => { window.l2Poll = setInterval(() => fetch('l2-poll.txt').catch(() => {}), 100); }")
+    with pytest.raises(AssertionError, match=r"did not go quiet within 3 s; .*l2-poll\.txt"):
+        v.settle("a polling page", timeout=3)
+    v.page.evaluate("() => clearInterval(window.l2Poll)")
+    v.settle("the page once it stopped polling", timeout=10)
 
 
 @pytest.mark.parametrize("scheme", SCHEMES)
