@@ -43,8 +43,8 @@ from ._validate import check_choice, check_params, check_real, check_rng, check_
 from .kernels import (Cache, bce_from_logits, cce_from_logits, example_losses, half_squared_error, sigmoid,
                       softmax)
 
-__all__ = ["Params", "HIDDEN", "OUTPUT", "Net", "as_net", "init_params", "init_net", "Cache",
-           "sigmoid", "softmax", "flatten", "unflatten", "weight_mask", "forward", "targets",
+__all__ = ["Params", "HIDDEN", "OUTPUT", "Net", "as_net", "check_own_architecture", "init_params", "init_net",
+           "Cache", "sigmoid", "softmax", "flatten", "unflatten", "weight_mask", "forward", "targets",
            "bce_from_logits", "cce_from_logits", "half_squared_error", "example_losses", "check_dev",
            "predict_proba", "predict", "accuracy"]
 
@@ -89,15 +89,21 @@ def as_net(net, hidden: str | None = None, output: str | None = None, name: str 
     architecture). For bare params they default to ``"relu"`` and ``"sigmoid"``.
     """
     if isinstance(net, Net):
-        for key, given in (("hidden", hidden), ("output", output)):
-            own = getattr(net, key)
-            if given is not None and given != own:
-                raise ValueError(msg(key, f"omitted or equal to the network's own {key} {own!r}", given))
+        check_own_architecture(net, hidden, output)
         params, hidden, output = net.params, net.hidden, net.output
     else:
         params, hidden, output = net, hidden or "relu", output or "sigmoid"
     return Net(check_params(params, name), check_choice("hidden", hidden, HIDDEN),
                check_choice("output", output, OUTPUT))
+
+
+def check_own_architecture(net, hidden: str | None, output: str | None) -> None:
+    """A network owns its architecture: ``hidden`` and ``output`` passed with it must be omitted
+    (None) or equal to its own, else a ValueError names the one that differs."""
+    for key, given in (("hidden", hidden), ("output", output)):
+        own = getattr(net, key)
+        if given is not None and given != own:
+            raise ValueError(msg(key, f"omitted or equal to the network's own {key} {own!r}", given))
 
 
 def _like(net, params: Params):

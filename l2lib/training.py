@@ -22,7 +22,7 @@ import numpy as np
 from . import kernels as K
 from ._validate import (all_finite, check_bool, check_diverged, check_int, check_lam, check_lam_grid, check_like,
                         check_params, check_rng, check_X, msg)
-from .network import as_net, check_dev, targets
+from .network import as_net, check_dev, check_own_architecture, targets
 from .optim import SGD, Rule, warn_decay
 from .penalty import check_layers
 
@@ -183,10 +183,7 @@ def _checked_net(net, hidden, output):
     passes), anything else through :func:`l2lib.network.as_net`."""
     from .normalization import LNNet, check_ln_net     # normalization builds on this module, so not at the top
     if isinstance(net, LNNet):
-        for key, given in (("hidden", hidden), ("output", output)):
-            if given is not None and given != getattr(net, key):
-                raise ValueError(msg(key, f"omitted or equal to the network's own {key} {getattr(net, key)!r}",
-                                     given))
+        check_own_architecture(net, hidden, output)
         return check_ln_net(net)
     return as_net(net, hidden, output)
 

@@ -236,7 +236,7 @@ class _StaticHandler(http.server.SimpleHTTPRequestHandler):
 class _Server(http.server.ThreadingHTTPServer):
     # A chapter page asks for about 46 files at once. With socketserver's default listen backlog of 5,
     # a busy machine can drop connections, and the browser retries a dropped handshake only after
-    # seconds. (CI once waited 120 s for a page's network to go quiet; the cause was not found.)
+    # seconds.
     request_queue_size = 128
 
 
